@@ -1,0 +1,158 @@
+// Value: typed access with clear errors, and the dict operations.
+#include "serialize/value.h"
+
+#include <algorithm>
+
+namespace ember {
+
+std::string key_str(const Key& key) {
+  if (const auto* s = std::get_if<std::string>(&key)) return "'" + *s + "'";
+  return std::to_string(std::get<std::int64_t>(key));
+}
+
+Value::Value(std::initializer_list<std::pair<Key, Value>> entries) : kind_(Kind::dict) {
+  for (const auto& [key, value] : entries) set(key, value);
+}
+
+Value Value::list(std::vector<Value> items) {
+  Value v;
+  v.kind_ = Kind::list;
+  v.items_ = std::move(items);
+  return v;
+}
+
+Value Value::tuple(std::vector<Value> items) {
+  Value v = list(std::move(items));
+  v.kind_ = Kind::tuple;
+  return v;
+}
+
+Value Value::dict() {
+  Value v;
+  v.kind_ = Kind::dict;
+  return v;
+}
+
+Value Value::ordered_dict() {
+  Value v = dict();
+  v.ordered_ = true;
+  return v;
+}
+
+const char* Value::kind_name() const {
+  switch (kind_) {
+    case Kind::none: return "None";
+    case Kind::boolean: return "bool";
+    case Kind::integer: return "int";
+    case Kind::real: return "float";
+    case Kind::string: return "str";
+    case Kind::tensor: return "tensor";
+    case Kind::list: return "list";
+    case Kind::tuple: return "tuple";
+    case Kind::dict: return "dict";
+  }
+  return "?";
+}
+
+void Value::expect(Kind kind, const char* what) const {
+  if (kind_ != kind) {
+    Value expected;
+    expected.kind_ = kind;
+    throw Error(str("Value: expected ", what, " ", expected.kind_name(), ", found ", kind_name()));
+  }
+}
+
+bool Value::as_bool() const {
+  expect(Kind::boolean, "a");
+  return int_ != 0;
+}
+
+std::int64_t Value::as_int() const {
+  expect(Kind::integer, "an");
+  return int_;
+}
+
+double Value::as_double() const {
+  if (kind_ == Kind::integer) return static_cast<double>(int_);
+  expect(Kind::real, "a");
+  return real_;
+}
+
+const std::string& Value::as_string() const {
+  expect(Kind::string, "a");
+  return string_;
+}
+
+const Tensor& Value::as_tensor() const {
+  expect(Kind::tensor, "a");
+  return tensor_;
+}
+
+const std::vector<Value>& Value::items() const {
+  check(is_sequence(), "Value: expected a list or tuple, found ", kind_name());
+  return items_;
+}
+
+std::vector<Value>& Value::items() {
+  check(is_sequence(), "Value: expected a list or tuple, found ", kind_name());
+  return items_;
+}
+
+void Value::append(Value v) { items().push_back(std::move(v)); }
+
+const std::vector<Key>& Value::keys() const {
+  expect(Kind::dict, "a");
+  return keys_;
+}
+
+const std::vector<Value>& Value::values() const {
+  expect(Kind::dict, "a");
+  return items_;
+}
+
+std::vector<Value>& Value::values() {
+  expect(Kind::dict, "a");
+  return items_;
+}
+
+const Value* Value::find(const Key& key) const {
+  expect(Kind::dict, "a");
+  auto it = std::find(keys_.begin(), keys_.end(), key);
+  return it == keys_.end() ? nullptr : &items_[static_cast<std::size_t>(it - keys_.begin())];
+}
+
+Value* Value::find(const Key& key) {
+  return const_cast<Value*>(static_cast<const Value*>(this)->find(key));
+}
+
+bool Value::contains(const Key& key) const { return find(key) != nullptr; }
+
+const Value& Value::at(const Key& key) const {
+  if (const Value* v = find(key)) return *v;
+  std::string known;
+  for (std::size_t i = 0; i < keys_.size() && i < 20; ++i) {
+    known += (i ? ", " : "") + key_str(keys_[i]);
+  }
+  if (keys_.size() > 20) known += ", ...";
+  throw Error(str("Value: key ", key_str(key), " not found in dict (keys: ", known, ")"));
+}
+
+Value& Value::at(const Key& key) {
+  return const_cast<Value&>(static_cast<const Value*>(this)->at(key));
+}
+
+void Value::set(const Key& key, Value v) {
+  if (Value* existing = find(key)) {
+    *existing = std::move(v);
+    return;
+  }
+  keys_.push_back(key);
+  items_.push_back(std::move(v));
+}
+
+std::size_t Value::size() const {
+  check(is_sequence() || is_dict(), "Value: size() of a ", kind_name());
+  return items_.size();
+}
+
+}  // namespace ember
