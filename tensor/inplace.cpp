@@ -116,8 +116,18 @@ Tensor& Tensor::fill_(double value) {
     const auto v = static_cast<float>(value);
     for (std::int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
   } else {
-    Tensor src = scalar_tensor(value, dtype() == kInt64 ? kInt64 : kFloat64);
-    detail::copy_elements(*this, src.expand(shape()));
+    // Any dtype, any strides: encode the value once, then copy its bytes to every element.
+    std::byte encoded[8];
+    detail::store_from_double(encoded, dtype(), value);
+    if (dtype() == kInt64) {
+      const auto v = static_cast<std::int64_t>(value);  // exact beyond 2^53
+      std::memcpy(encoded, &v, 8);
+    }
+    auto* base = static_cast<std::byte*>(raw_data());
+    const auto es = static_cast<std::int64_t>(element_size());
+    detail::for_each_offset<1>(shape(), {strides()}, [&](std::int64_t o) {
+      std::memcpy(base + o * es, encoded, static_cast<std::size_t>(es));
+    });
   }
   storage()->bump_version();
   return *this;
