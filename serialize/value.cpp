@@ -2,6 +2,7 @@
 #include "serialize/value.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace ember {
 
@@ -37,6 +38,36 @@ Value Value::ordered_dict() {
   Value v = dict();
   v.ordered_ = true;
   return v;
+}
+
+Value Value::dict_from(std::vector<Key> keys, std::vector<Value> values, bool ordered) {
+  check(keys.size() == values.size(), "Value::dict_from: ", keys.size(), " keys but ",
+        values.size(), " values");
+  std::unordered_set<Key> seen;
+  seen.reserve(keys.size());
+  for (const Key& key : keys) {
+    check(seen.insert(key).second, "Value::dict_from: key ", key_str(key), " appears twice");
+  }
+  Value v = dict();
+  v.keys_ = std::move(keys);
+  v.items_ = std::move(values);
+  v.ordered_ = ordered;
+  return v;
+}
+
+const Value& Value::metadata() const {
+  expect(Kind::dict, "a");
+  static const Value none;
+  return metadata_ ? *metadata_ : none;
+}
+
+void Value::set_metadata(Value metadata) {
+  expect(Kind::dict, "a");
+  if (metadata.is_none()) {
+    metadata_.reset();
+  } else {
+    metadata_ = std::make_shared<const Value>(std::move(metadata));
+  }
 }
 
 const char* Value::kind_name() const {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <utility>
 #include <variant>
@@ -42,6 +43,9 @@ class Value {
   static Value dict();
   // A dict that torch.save writes as collections.OrderedDict (what module state_dicts are).
   static Value ordered_dict();
+  // A dict from parallel key and value lists in one step (linear time, unlike repeated set());
+  // throws Error on a repeated key. The pickle reader builds large state_dicts with it.
+  static Value dict_from(std::vector<Key> keys, std::vector<Value> values, bool ordered = false);
 
   Kind kind() const { return kind_; }
   const char* kind_name() const;  // "dict", "tensor", ... for messages
@@ -72,6 +76,12 @@ class Value {
   // ---- dict ----
   bool is_ordered_dict() const { return ordered_; }
   void set_ordered_dict(bool ordered) { ordered_ = ordered; }
+  // The `_metadata` attribute PyTorch attaches to a module state_dict: an OrderedDict mapping
+  // each module prefix ('' for the root, 'fc1', ...) to {'version': n}. None when absent.
+  // ember::load keeps it and ember::save writes it back (with BUILD, as torch.save does), so
+  // a state_dict survives a round trip through ember unchanged.
+  const Value& metadata() const;
+  void set_metadata(Value metadata);
   const std::vector<Key>& keys() const;
   const std::vector<Value>& values() const;
   std::vector<Value>& values();
@@ -100,6 +110,7 @@ class Value {
   std::vector<Value> items_;  // list, tuple, or the values of a dict
   std::vector<Key> keys_;  // dict keys, parallel to items_
   bool ordered_ = false;
+  std::shared_ptr<const Value> metadata_;  // dicts only; immutable, so sharing it is a copy
 };
 
 }  // namespace ember

@@ -1,0 +1,85 @@
+// AtomicFile: temporary file, fsync, rename, fsync of the directory.
+#include "serialize/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "serialize/serialize_error.h"
+
+namespace ember::serialize {
+
+namespace {
+std::string directory_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string base_name(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
+  if (path_.empty() || path_.back() == '/') fail("not a file name");
+  std::random_device random;
+  for (int attempt = 0; attempt < 16 && fd_ < 0; ++attempt) {
+    std::string dir = directory_of(path_);
+    temp_path_ = (dir == "/" ? "" : dir) + "/." + base_name(path_) + ".tmp-" +
+                 std::to_string(::getpid()) + "-" + std::to_string(random());
+    // 0666 minus the umask: the permissions a plain fopen() would give the file.
+    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0 && errno != EEXIST) fail("cannot create temporary file '" + temp_path_ + "'");
+  }
+  if (fd_ < 0) fail("cannot create a temporary file next to it");
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+void AtomicFile::fail(const std::string& what) const {
+  std::string reason = what;
+  if (errno != 0) reason += std::string(" (") + std::strerror(errno) + ")";
+  throw SerializeError("save", path_, "", reason);
+}
+
+void AtomicFile::write_all(const void* data, std::size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    // Linux caps one write at about 2 GiB; larger tensors take several calls.
+    std::size_t chunk = size < (std::size_t{1} << 30) ? size : (std::size_t{1} << 30);
+    ssize_t n = ::write(fd_, p, chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write failed");
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void AtomicFile::commit(bool durable) {
+  errno = 0;
+  if (durable && ::fsync(fd_) != 0) fail("fsync failed");
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail("close failed");
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) fail("rename of the temporary file failed");
+  committed_ = true;
+  if (!durable) return;
+  // Make the rename durable. Some file systems refuse fsync on a directory: not an error.
+  int dir = ::open(directory_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+}  // namespace ember::serialize

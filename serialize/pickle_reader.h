@@ -1,0 +1,41 @@
+// unpickle: a restricted pickle machine that turns torch.save's data.pkl into a Value.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "serialize/value.h"
+#include "tensor/storage.h"
+
+namespace ember::serialize {
+
+// Called once per storage persistent id ('storage', torch.<Type>Storage, key, location, numel)
+// the pickle names (again for each further tensor sharing it; the callee caches). Returns the
+// storage's bytes; throws SerializeError if the record is missing or has the wrong size.
+using StorageLoader =
+    std::function<std::shared_ptr<Storage>(const std::string& key, Dtype dtype, std::int64_t numel)>;
+
+// Limits that keep hostile input from exhausting the stack or memory.
+struct PickleLimits {
+  std::size_t max_depth = 256;           // nesting of dicts/lists/tuples in the result
+  std::size_t max_stack = 1u << 20;      // entries on the pickle stack
+  std::size_t max_marks = 1u << 16;      // open MARKs
+  std::size_t max_objects = 16u << 20;   // objects built in all (each costs ~150 bytes)
+};
+
+// Runs the pickle machine over [data, data + size). Like PyTorch's weights_only unpickler it
+// executes nothing: GLOBAL may only name collections.OrderedDict, the torch._utils rebuild
+// functions, torch.nn.Parameter and the torch.<Type>Storage classes, and REDUCE/NEWOBJ/BUILD
+// only do what those would. A memo entry is a reference (BINGET gives the same object), so
+// tensors that share a storage come back as views of one Storage.
+//
+// Reads protocols 2 to 5 (the opcodes of CPython's pickle.py that torch.save can produce).
+// Errors throw SerializeError("load", file, entry, "... at byte N").
+Value unpickle(const std::uint8_t* data, std::size_t size, const StorageLoader& load_storage,
+               const std::string& file, const std::string& entry,
+               const PickleLimits& limits = PickleLimits());
+
+}  // namespace ember::serialize

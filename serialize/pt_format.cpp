@@ -1,0 +1,127 @@
+// .pt files: zip records in and out, storages shared with the mapping, the legacy format
+// recognised. Reference: torch/serialization.py (_save, _load) and
+// caffe2/serialize/inline_container.cc (PyTorchStreamWriter/Reader).
+#include "serialize/pt_format.h"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "serialize/atomic_file.h"
+#include "serialize/pickle_reader.h"
+#include "serialize/pickle_writer.h"
+#include "serialize/serialize_error.h"
+#include "serialize/zip_reader.h"
+#include "serialize/zip_writer.h"
+
+namespace ember::serialize {
+
+namespace {
+
+// PyTorch names the archive's folder after the file: basename without its extension.
+std::string archive_name(const std::string& path) {
+  std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  auto dot = base.find_last_of('.');
+  if (dot != std::string::npos) base = base.substr(0, dot);
+  return base.empty() ? "archive" : base;
+}
+
+}  // namespace
+
+void save_pt(const Value& value, const std::string& path, const SaveOptions& options) {
+  Pickled pickled;
+  try {
+    pickled = pickle(value);
+  } catch (const SerializeError&) {
+    throw;
+  } catch (const Error& e) {
+    throw SerializeError("save", path, "", e.what());
+  }
+  AtomicFile file(path);
+  ZipWriter zip([&file](const void* data, std::size_t size) { file.write_all(data, size); },
+                options.force_zip64);
+  const std::string prefix = archive_name(path) + "/";
+  zip.add(prefix + "data.pkl", pickled.bytes.data(), pickled.bytes.size());
+  zip.add(prefix + "byteorder", "little", 6);
+  for (const StorageRecord& record : pickled.storages) {
+    zip.add(prefix + "data/" + record.key, record.storage->data(), record.nbytes);
+  }
+  zip.add(prefix + "version", "3\n", 2);
+  zip.finish();
+  file.commit(options.durable);
+}
+
+bool is_legacy_pt(const std::uint8_t* data, std::size_t size) {
+  // PROTO 2, LONG1 of 10 bytes: the magic number 0x1950a86a20f9469cfc6c, little-endian.
+  static const std::uint8_t kMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
+                                        0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+  return size >= sizeof kMagic && std::memcmp(data, kMagic, sizeof kMagic) == 0;
+}
+
+Value load_pt(const std::shared_ptr<MappedFile>& file) {
+  const std::string& path = file->path();
+  if (is_legacy_pt(file->data(), file->size())) {
+    throw SerializeError("load", path, "",
+                         "file is in PyTorch's legacy format (written before PyTorch 1.6 or with "
+                         "_use_new_zipfile_serialization=False), which ember does not read; re-save "
+                         "it with a current PyTorch: torch.save(torch.load(path), path)");
+  }
+  if (!ZipReader::looks_like_zip(file->data(), file->size())) {
+    throw SerializeError("load", path, "", "not a PyTorch checkpoint (no zip header)");
+  }
+  ZipReader zip(file->data(), file->size(), path);
+  if (zip.entries().empty()) throw SerializeError("load", path, "", "zip archive has no entries");
+  const std::string& first = zip.entries().front().name;
+  if (first.find('/') == std::string::npos) {
+    throw SerializeError("load", path, first, "entry outside a top-level folder; not a torch.save archive");
+  }
+  const std::string prefix = first.substr(0, first.find('/') + 1);
+  const ZipReader::Entry* pkl = zip.find(prefix + "data.pkl");
+  if (pkl == nullptr) {
+    bool torchscript = zip.find(prefix + "constants.pkl") != nullptr;
+    throw SerializeError("load", path, prefix + "data.pkl",
+                         torchscript ? "file is a TorchScript archive (torch.jit.save), not a torch.save file"
+                                     : "missing: not a torch.save archive");
+  }
+  // Every record's CRC is checked, the unused ones too: a damaged file is reported as such.
+  for (const ZipReader::Entry& entry : zip.entries()) zip.read(entry);
+  if (const ZipReader::Entry* order = zip.find(prefix + "byteorder")) {
+    std::string text(reinterpret_cast<const char*>(file->data() + order->data_offset), order->size);
+    if (text != "little") throw SerializeError("load", path, order->name, "byte order '" + text + "' is not supported");
+  }
+
+  std::unordered_map<std::string, std::pair<std::shared_ptr<Storage>, Dtype>> storages;
+  StorageLoader loader = [&](const std::string& key, Dtype dtype, std::int64_t numel) {
+    const std::string name = prefix + "data/" + key;
+    auto cached = storages.find(key);
+    if (cached != storages.end()) {
+      if (cached->second.second != dtype) {
+        throw SerializeError("load", path, name, "storage used with two dtypes");
+      }
+      return cached->second.first;
+    }
+    const ZipReader::Entry* entry = zip.find(name);
+    if (entry == nullptr) throw SerializeError("load", path, name, "storage record missing");
+    const std::uint64_t element = element_size(dtype);
+    if (static_cast<std::uint64_t>(numel) > entry->size / element || entry->size != numel * element) {
+      throw SerializeError("load", path, name,
+                           "storage record holds " + std::to_string(entry->size) + " bytes, expected " +
+                               std::to_string(numel) + " " + dtype_name(dtype) + " elements (" +
+                               std::to_string(numel * element) + " bytes)");
+    }
+    std::uint8_t* data = file->mutable_data() + entry->data_offset;
+    std::shared_ptr<Storage> storage;
+    if (reinterpret_cast<std::uintptr_t>(data) % 64 == 0) {
+      // Zero copy: the storage keeps the mapping alive.
+      std::shared_ptr<MappedFile> keep = file;
+      storage = std::make_shared<Storage>(data, entry->size, [keep](void*) {});
+    } else {  // an archive written without alignment (Python's zipfile, say)
+      storage = std::make_shared<Storage>(entry->size, false);
+      if (entry->size) std::memcpy(storage->data(), data, entry->size);
+    }
+    storages.emplace(key, std::make_pair(storage, dtype));
+    return storage;
+  };
+  return unpickle(file->data() + pkl->data_offset, pkl->size, loader, path, pkl->name);
+}
+
+}  // namespace ember::serialize

@@ -1,0 +1,43 @@
+// ember's torch.save / torch.load: checkpoints PyTorch itself opens, written crash-safely and
+// read without trusting a byte.
+//
+//   ember::save({{"epoch", epoch},
+//                {"model_state_dict", model.state_dict()},
+//                {"optimizer_state_dict", optimizer.state_dict()},
+//                {"loss", loss}}, "ckpt.pt");
+//   model.load_state_dict(ember::load("ckpt.pt").at("model_state_dict"));
+//
+// PyTorch: torch.save(obj, path) / torch.load(path, weights_only=True)
+// https://pytorch.org/docs/stable/generated/torch.save.html
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "serialize/pt_format.h"
+#include "serialize/serialize_error.h"
+#include "serialize/value.h"
+
+namespace ember {
+
+using serialize::SaveOptions;
+
+// Writes value in PyTorch's format (what torch.save writes since 1.6). Python's
+// torch.load(path, weights_only=True) reads it back; dicts flagged ordered_dict() become
+// collections.OrderedDict, with their `_metadata` if set. The write is atomic: until it
+// returns, path holds its old content (or nothing); a kill or crash never leaves it damaged.
+void save(const Value& value, const std::string& path, const SaveOptions& options = SaveOptions());
+
+// Reads a torch.save file (.pt, .pth, .tar: the format, not the name, decides) or a
+// safetensors file. Never runs code from the file. Throws SerializeError naming the file, the
+// entry and the reason for anything damaged, hostile or unsupported.
+Value load(const std::string& path);
+
+// safetensors (https://github.com/huggingface/safetensors): a dict of str -> Tensor plus
+// string metadata.
+void save_safetensors(const Value& tensors, const std::string& path,
+                      const std::map<std::string, std::string>& metadata = {},
+                      const SaveOptions& options = SaveOptions());
+Value load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
+
+}  // namespace ember
