@@ -63,15 +63,17 @@ Slot parse_slot(const std::string& name, const json& info, const std::string& pa
   }
   if (!shape.is_array() || shape.size() > 64) throw fail("shape must be an array of at most 64 sizes");
   std::uint64_t numel = 1;
-  bool overflow = false;
+  bool overflow = false, has_zero = false;
   for (const json& size : shape) {
     if (!size.is_number_unsigned()) throw fail("shape entries must be non-negative integers");
     const std::uint64_t n = size.get<std::uint64_t>();
-    if (n != 0 && numel > (std::uint64_t{1} << 62) / n) overflow = true;
-    numel *= n;
+    if (n == 0) has_zero = true;
+    else if (numel > (std::uint64_t{1} << 62) / n) overflow = true;
+    if (!overflow) numel *= n;
     slot.shape.push_back(static_cast<std::int64_t>(n));
   }
-  if (overflow && numel != 0) throw fail("shape " + shape.dump() + " is too large");
+  if (has_zero) numel = 0;
+  else if (overflow) throw fail("shape " + shape.dump() + " is too large");
   if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
       !offsets[1].is_number_unsigned()) {
     throw fail("data_offsets must be [begin, end]");
