@@ -1,0 +1,112 @@
+// The `ember` command (tools/ember_cli.cpp): inspect, inspect --json, convert, and one line
+// on stderr with exit code 1 for a file it cannot read.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "serialize/serialize.h"
+#include "tests/test_serialize_helpers.h"
+
+using namespace ember;
+
+namespace {
+
+const std::string kEmber = std::string(EMBER_BINARY_DIR) + "/tools/ember";
+
+struct Result {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+Result run_ember(const std::string& args) {
+  const std::string err_path = test::scratch("cli_stderr.txt");
+  Result r;
+  FILE* pipe = ::popen((kEmber + " " + args + " 2>" + err_path).c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = test::read_file(err_path);
+  return r;
+}
+
+bool have_ember() {
+  if (FILE* f = std::fopen(kEmber.c_str(), "r")) {
+    std::fclose(f);
+    return true;
+  }
+  MESSAGE("skipped: ", kEmber, " is not built");
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("ember inspect prints keys, dtypes, shapes, scalars and param_groups") {
+  if (!have_ember()) return;
+  Result r = run_ember("inspect " + test::fixture("checkpoint.pt"));
+  CHECK(r.status == 0);
+  CHECK(r.out.find("epoch                 5\n") != std::string::npos);
+  CHECK(r.out.find("  conv1.weight            float32 [2, 1, 3, 3]\n") != std::string::npos);
+  CHECK(r.out.find("  bn.num_batches_tracked  int64 []\n") != std::string::npos);
+  CHECK(r.out.find("'lr': 0.01, 'momentum': 0.9") != std::string::npos);
+  CHECK(r.out.find("'params': [0, 1, 2, 3, 4, 5]") != std::string::npos);
+  CHECK(r.out.find("loss                  0.4375\n") != std::string::npos);
+}
+
+TEST_CASE("ember inspect --json gives the tree with tensors as dtype, shape and sum") {
+  if (!have_ember()) return;
+  Result r = run_ember("inspect --json " + test::fixture("checkpoint.pt"));
+  REQUIRE(r.status == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["epoch"] == 5);
+  CHECK(j["loss"] == 0.4375);
+  CHECK(j["nested"][6] == nlohmann::json::parse(R"([null, true, false, "s"])"));
+  CHECK(j["nested"][7]["3"] == "int key");
+  const nlohmann::json& w = j["model_state_dict"]["conv1.weight"];
+  CHECK(w["dtype"] == "float32");
+  CHECK(w["shape"] == nlohmann::json::parse("[2, 1, 3, 3]"));
+  double sum = 0;
+  for (double x : load(test::fixture("checkpoint.pt")).at("model_state_dict").at("conv1.weight").as_tensor().to_vector<double>()) {
+    sum += x;
+  }
+  CHECK(w["sum"].get<double>() == doctest::Approx(sum).epsilon(1e-12));
+  Result d = run_ember("inspect --json " + test::fixture("dtypes.pt"));
+  const nlohmann::json dt = nlohmann::json::parse(d.out);
+  CHECK(dt["bool"] == nlohmann::json::parse(R"({"dtype": "bool", "shape": [3], "sum": 2.0})"));
+  CHECK(dt["bf16"]["dtype"] == "bfloat16");
+  CHECK(dt["i8"]["sum"] == -3.0);
+}
+
+TEST_CASE("ember convert turns .pt into .safetensors and back") {
+  if (!have_ember()) return;
+  const std::string st = test::scratch("cli.safetensors");
+  const std::string pt = test::scratch("cli_back.pt");
+  CHECK(run_ember("convert " + test::fixture("state_dict.pt") + " " + st).status == 0);
+  CHECK(run_ember("convert " + st + " " + pt).status == 0);
+  Value original = load(test::fixture("state_dict.pt"));
+  Value back = load(pt);
+  REQUIRE(back.size() == original.size());
+  for (std::size_t i = 0; i < original.size(); ++i) {
+    CHECK(back.keys()[i] == original.keys()[i]);
+    CHECK(back.values()[i].as_tensor().to_vector<double>() == original.values()[i].as_tensor().to_vector<double>());
+  }
+  Result r = run_ember("convert " + test::fixture("checkpoint.pt") + " " + st);
+  CHECK(r.status == 1);
+  CHECK(r.err.find("key 'epoch'") != std::string::npos);
+}
+
+TEST_CASE("ember: an unreadable file gives one line on stderr and exit code 1") {
+  if (!have_ember()) return;
+  for (const std::string& file : {test::fixture("legacy.pt"), test::fixture("pickled_model.pt"), test::scratch("missing.pt")}) {
+    Result r = run_ember("inspect " + file);
+    CHECK(r.status == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(file) != std::string::npos);
+    CHECK(r.err.find('\n') == r.err.size() - 1);
+  }
+}
