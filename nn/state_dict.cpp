@@ -6,14 +6,14 @@
 namespace ember::nn {
 
 StateDict::StateDict(const Value& value) {
-  check(value.is_dict(), "state_dict: expected a dict of name -> tensor, found a ",
+  check(value.is_dict(), "state_dict: expected a dict of name -> tensor, found ",
         value.kind_name());
   const auto& keys = value.keys();
   const auto& values = value.values();
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const auto* name = std::get_if<std::string>(&keys[i]);
     check(name != nullptr, "state_dict: expected string keys, found the key ", key_str(keys[i]));
-    check(values[i].is_tensor(), "state_dict: expected a tensor for key '", *name, "', found a ",
+    check(values[i].is_tensor(), "state_dict: expected a tensor for key '", *name, "', found ",
           values[i].kind_name(), " (is this a checkpoint dict? pick its \"model_state_dict\")");
     items_.emplace_back(*name, values[i].as_tensor());
   }

@@ -1,0 +1,88 @@
+// Shared by the whole-model tests: the tutorial's TheModelClass and the golden-file helpers.
+#pragma once
+
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/conv2d.h"
+#include "nn/functional.h"
+#include "nn/linear.h"
+#include "nn/max_pool2d.h"
+#include "nn/module.h"
+#include "tensor/factories.h"
+
+namespace ember::testing {
+
+// The model of PyTorch's "Saving and loading models" tutorial, written as a C++ user would.
+struct TheModelClass : nn::Module {
+  std::shared_ptr<nn::Conv2d> conv1 = register_module("conv1", std::make_shared<nn::Conv2d>(3, 6, 5));
+  std::shared_ptr<nn::MaxPool2d> pool = register_module("pool", std::make_shared<nn::MaxPool2d>(2, 2));
+  std::shared_ptr<nn::Conv2d> conv2 = register_module("conv2", std::make_shared<nn::Conv2d>(6, 16, 5));
+  std::shared_ptr<nn::Linear> fc1 = register_module("fc1", std::make_shared<nn::Linear>(16 * 5 * 5, 120));
+  std::shared_ptr<nn::Linear> fc2 = register_module("fc2", std::make_shared<nn::Linear>(120, 84));
+  std::shared_ptr<nn::Linear> fc3 = register_module("fc3", std::make_shared<nn::Linear>(84, 10));
+
+  Tensor forward(const Tensor& input) override {
+    namespace F = nn::functional;
+    Tensor x = (*pool)(F::relu((*conv1)(input)));  // (N,6,14,14)
+    x = (*pool)(F::relu((*conv2)(x)));              // (N,16,5,5)
+    x = x.view({-1, 16 * 5 * 5});                   // (N,400)
+    x = F::relu((*fc1)(x));
+    x = F::relu((*fc2)(x));
+    return (*fc3)(x);                               // (N,10)
+  }
+};
+
+inline nlohmann::json load_json(const std::string& relative_path) {
+  std::ifstream in(std::string(EMBER_SOURCE_DIR) + "/" + relative_path);
+  if (!in) throw Error("cannot open fixture " + relative_path);
+  return nlohmann::json::parse(in);
+}
+
+// {"shape": [...], "values": [...]} -> a float32 tensor (int64 when asked).
+inline Tensor tensor_from_json(const nlohmann::json& j, Dtype dtype = kFloat32) {
+  Shape shape = j.at("shape").get<Shape>();
+  std::vector<double> values = j.at("values").get<std::vector<double>>();
+  return tensor(values, shape.empty() ? Shape{} : shape, dtype).view(shape);
+}
+
+inline nn::StateDict state_dict_from_json(const nlohmann::json& j) {
+  nn::StateDict sd;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const bool counter = it.key().find("num_batches_tracked") != std::string::npos;
+    sd.set(it.key(), tensor_from_json(it.value(), counter ? kInt64 : kFloat32));
+  }
+  return sd;
+}
+
+// max |a - b| / max |b|: the relative error of a whole tensor.
+inline double relative_error(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) return INFINITY;
+  std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+  double diff = 0, scale = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    diff = std::max(diff, std::abs(x[i] - y[i]));
+    scale = std::max(scale, std::abs(y[i]));
+  }
+  return scale == 0 ? diff : diff / scale;
+}
+
+// max |a - b| <= rtol * max |b| + atol. The absolute floor only matters for gradients that are
+// zero in exact arithmetic (a conv bias before BatchNorm in train mode), where both sides hold
+// rounding noise around 1e-9.
+inline bool matches(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-7) {
+  if (a.shape() != b.shape()) return false;
+  std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+  double diff = 0, scale = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    diff = std::max(diff, std::abs(x[i] - y[i]));
+    scale = std::max(scale, std::abs(y[i]));
+  }
+  return diff <= rtol * scale + atol;
+}
+
+}  // namespace ember::testing
