@@ -1,0 +1,316 @@
+// Conv2d: the convolution kernels (im2col + Eigen GEMM), forward and backward side by side,
+// their autograd node, and the layer that holds the parameters.
+#include "nn/conv2d.h"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "nn/conv_im2col.h"
+#include "nn/init.h"
+#include "tensor/autograd.h"
+#include "tensor/dispatch.h"
+#include "tensor/factories.h"
+
+namespace ember::nn {
+namespace {
+
+template <class T>
+using RowMajorMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using MatrixMap = Eigen::Map<RowMajorMatrix<T>>;
+template <class T>
+using ConstMatrixMap = Eigen::Map<const RowMajorMatrix<T>>;
+
+// The sizes of one conv2d call: batch, channels and groups around one image's geometry.
+struct ConvShape {
+  std::int64_t batch, in_channels, out_channels, groups;
+  detail::ConvGeometry image;  // one group of one sample: channels = in_channels / groups
+
+  std::int64_t out_per_group() const { return out_channels / groups; }
+  std::int64_t input_numel() const { return in_channels * image.height * image.width; }
+  std::int64_t output_numel() const { return out_channels * image.col_cols(); }
+  // Multiply-adds of one pass (forward, or one of the two backward products).
+  double macs() const {
+    return static_cast<double>(batch) * out_channels * image.col_rows() * image.col_cols();
+  }
+};
+
+// Checks everything a user can get wrong, with PyTorch's wording where it has one.
+ConvShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                       Pair stride, Pair padding, Pair dilation, std::int64_t groups) {
+  check(input.dim() == 4, "conv2d: expected input with 4 dimensions (N, C, H, W), found ",
+        shape_str(input.shape()));
+  check(weight.dim() == 4, "conv2d: expected weight with 4 dimensions (O, C/groups, kH, kW), found ",
+        shape_str(weight.shape()));
+  check(input.dtype() == kFloat32 || input.dtype() == kFloat64,
+        "conv2d: expected a float32 or float64 input, found ", dtype_name(input.dtype()));
+  check(weight.dtype() == input.dtype(), "conv2d: expected weight of dtype ",
+        dtype_name(input.dtype()), " (the input's), found ", dtype_name(weight.dtype()));
+  check(groups > 0, "conv2d: expected groups > 0, found ", groups);
+  check(stride.h > 0 && stride.w > 0, "conv2d: expected stride > 0, found ", stride.tuple_str());
+  check(padding.h >= 0 && padding.w >= 0, "conv2d: expected padding >= 0, found ",
+        padding.tuple_str());
+  check(dilation.h > 0 && dilation.w > 0, "conv2d: expected dilation > 0, found ",
+        dilation.tuple_str());
+  const std::int64_t out_channels = weight.size(0);
+  check(out_channels % groups == 0, "conv2d: expected weight ", shape_str(weight.shape()),
+        " with out_channels divisible by groups=", groups);
+  const std::int64_t expected_channels = weight.size(1) * groups;
+  check(input.size(1) == expected_channels, "conv2d: expected input with ", expected_channels,
+        " channels (weight ", shape_str(weight.shape()),
+        groups == 1 ? std::string() : str(", groups=", groups), "), found ", input.size(1));
+  if (bias.defined()) {
+    check(bias.dtype() == input.dtype(), "conv2d: expected bias of dtype ",
+          dtype_name(input.dtype()), " (the input's), found ", dtype_name(bias.dtype()));
+    check(bias.dim() == 1 && bias.size(0) == out_channels, "conv2d: expected bias of shape ",
+          shape_str({out_channels}), ", found ", shape_str(bias.shape()));
+  }
+  const std::int64_t kh = weight.size(2), kw = weight.size(3);
+  const std::int64_t padded_h = input.size(2) + 2 * padding.h;
+  const std::int64_t padded_w = input.size(3) + 2 * padding.w;
+  const std::int64_t span_h = dilation.h * (kh - 1) + 1, span_w = dilation.w * (kw - 1) + 1;
+  check(padded_h >= span_h && padded_w >= span_w, "conv2d: padded input size per channel (",
+        padded_h, " x ", padded_w, ") is smaller than the dilated kernel (", span_h, " x ", span_w,
+        "); the kernel can't be greater than the input");
+
+  ConvShape s{input.size(0), input.size(1), out_channels, groups, {}};
+  s.image = {weight.size(1), input.size(2), input.size(3), kh, kw, stride.h, stride.w,
+             padding.h, padding.w, dilation.h, dilation.w,
+             conv_output_size(input.size(2), kh, stride.h, padding.h, dilation.h),
+             conv_output_size(input.size(3), kw, stride.w, padding.w, dilation.w)};
+  return s;
+}
+
+// Below this many multiply-adds a conv runs on one thread: an OpenMP team costs microseconds.
+constexpr double kParallelMacs = 1 << 18;
+
+// How many contiguous ranges of samples to split a batch into: one per thread when the work is
+// large enough, else one. The result depends only on the batch, the work and the thread count,
+// so that partial sums combined in range order are bit-identical from run to run.
+int sample_parts(const ConvShape& s) {
+  if (s.macs() < kParallelMacs) return 1;
+  return static_cast<int>(std::min<std::int64_t>(omp_get_max_threads(), s.batch));
+}
+
+// Runs fn(part, begin, end) for each of `parts` contiguous ranges of [0, n), in parallel.
+template <class Fn>
+void for_each_part(std::int64_t n, int parts, Fn&& fn) {
+  if (parts == 1) {
+    fn(0, std::int64_t{0}, n);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(parts)
+  for (int part = 0; part < parts; ++part) fn(part, n * part / parts, n * (part + 1) / parts);
+}
+
+// One col matrix per thread, kept between calls so the training loop never allocates it.
+template <class T>
+T* col_buffer(std::int64_t size) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<std::int64_t>(buffer.size()) < size) buffer.resize(size);
+  return buffer.data();
+}
+
+// ---- forward ----------------------------------------------------------------------------------
+// input (N, C, H, W), weight (O, C/groups, kH, kW), bias (O) or null -> out (N, O, Ho, Wo).
+// Per sample and group: out_g (O/groups, Ho Wo) = bias + weight_g (O/groups, K) x col (K, Ho Wo),
+// K = C/groups kH kW. Samples run in parallel; each writes only its own output.
+template <class T>
+void conv2d_forward(const T* input, const T* weight, const T* bias, T* out, const ConvShape& s) {
+  const detail::ConvGeometry& g = s.image;
+  const std::int64_t K = g.col_rows(), P = g.col_cols(), Og = s.out_per_group();
+  const std::int64_t group_in = g.channels * g.height * g.width;
+  for_each_part(s.batch, sample_parts(s), [&](int, std::int64_t begin, std::int64_t end) {
+    T* col = g.is_pointwise() ? nullptr : col_buffer<T>(K * P);
+    for (std::int64_t n = begin; n < end; ++n) {
+      for (std::int64_t grp = 0; grp < s.groups; ++grp) {
+        const T* image = input + n * s.input_numel() + grp * group_in;
+        if (col) detail::im2col(image, g, col);
+        ConstMatrixMap<T> cols(col ? col : image, K, P);
+        ConstMatrixMap<T> w(weight + grp * Og * K, Og, K);
+        MatrixMap<T> y(out + n * s.output_numel() + grp * Og * P, Og, P);
+        if (bias) {
+          for (std::int64_t o = 0; o < Og; ++o) y.row(o).setConstant(bias[grp * Og + o]);
+          y.noalias() += w * cols;
+        } else {
+          y.noalias() = w * cols;
+        }
+      }
+    }
+  });
+}
+
+// ---- backward ---------------------------------------------------------------------------------
+// With y = W col + b per sample and group:
+//   dL/dcol = W^T dL/dy, and dL/dinput = col2im(dL/dcol)   (each input pixel sums the
+//             gradients of every window entry it was copied to)
+//   dL/dW   = sum over samples of dL/dy col^T
+//   dL/db   = sum over samples and pixels of dL/dy
+// grad_out (N, O, Ho, Wo); grad_input (N, C, H, W), grad_weight (O, C/groups, kH, kW), grad_bias
+// (O), each null when not wanted. The weight and bias sums run per range of samples into their
+// own partial sums, added in range order: deterministic for a given thread count.
+template <class T>
+void conv2d_backward(const T* grad_out, const T* input, const T* weight, T* grad_input,
+                     T* grad_weight, T* grad_bias, const ConvShape& s) {
+  const detail::ConvGeometry& g = s.image;
+  const std::int64_t K = g.col_rows(), P = g.col_cols(), Og = s.out_per_group();
+  const std::int64_t group_in = g.channels * g.height * g.width;
+  const std::int64_t weight_numel = s.out_channels * K;
+  const int parts = sample_parts(s);
+  // Part 0 sums straight into the result; the others into zeroed partials.
+  std::vector<T> partial_weight(grad_weight ? (parts - 1) * weight_numel : 0, T(0));
+  std::vector<T> partial_bias(grad_bias ? (parts - 1) * s.out_channels : 0, T(0));
+  if (grad_weight) std::fill(grad_weight, grad_weight + weight_numel, T(0));
+  if (grad_bias) std::fill(grad_bias, grad_bias + s.out_channels, T(0));
+
+  for_each_part(s.batch, parts, [&](int part, std::int64_t begin, std::int64_t end) {
+    T* gw = part == 0 ? grad_weight : partial_weight.data() + (part - 1) * weight_numel;
+    T* gb = part == 0 ? grad_bias : partial_bias.data() + (part - 1) * s.out_channels;
+    T* col = g.is_pointwise() ? nullptr : col_buffer<T>(K * P);
+    for (std::int64_t n = begin; n < end; ++n) {
+      if (grad_input && col) {
+        std::fill(grad_input + n * s.input_numel(), grad_input + (n + 1) * s.input_numel(), T(0));
+      }
+      for (std::int64_t grp = 0; grp < s.groups; ++grp) {
+        ConstMatrixMap<T> dy(grad_out + n * s.output_numel() + grp * Og * P, Og, P);
+        ConstMatrixMap<T> w(weight + grp * Og * K, Og, K);
+        const T* image = input ? input + n * s.input_numel() + grp * group_in : nullptr;
+        if (grad_input) {
+          T* dimage = grad_input + n * s.input_numel() + grp * group_in;
+          // A pointwise conv's col is the image itself, so its gradient needs no col2im.
+          MatrixMap<T> dcol(col ? col : dimage, K, P);
+          dcol.noalias() = w.transpose() * dy;
+          if (col) detail::col2im(col, g, dimage);
+        }
+        if (gw) {
+          if (col) detail::im2col(image, g, col);
+          ConstMatrixMap<T> cols(col ? col : image, K, P);
+          MatrixMap<T>(gw + grp * Og * K, Og, K).noalias() += dy * cols.transpose();
+        }
+        if (gb) {
+          Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(gb + grp * Og, Og) +=
+              dy.rowwise().sum();
+        }
+      }
+    }
+  });
+  for (int part = 1; part < parts; ++part) {
+    for (std::int64_t i = 0; grad_weight && i < weight_numel; ++i)
+      grad_weight[i] += partial_weight[(part - 1) * weight_numel + i];
+    for (std::int64_t i = 0; grad_bias && i < s.out_channels; ++i)
+      grad_bias[i] += partial_bias[(part - 1) * s.out_channels + i];
+  }
+}
+
+}  // namespace
+
+namespace functional {
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pair stride,
+              Pair padding, Pair dilation, std::int64_t groups) {
+  const ConvShape s = check_conv2d(input, weight, bias, stride, padding, dilation, groups);
+  Tensor out = empty({s.batch, s.out_channels, s.image.out_h, s.image.out_w}, input.dtype());
+  {
+    const Tensor x = input.contiguous(), w = weight.contiguous();
+    const Tensor b = bias.defined() ? bias.contiguous() : Tensor();
+    ember::detail::dispatch_floating(input.dtype(), "conv2d", [&](auto zero) {
+      using T = decltype(zero);
+      conv2d_forward<T>(x.data_ptr<T>(), w.data_ptr<T>(), b.defined() ? b.data_ptr<T>() : nullptr,
+                        out.data_ptr<T>(), s);
+    });
+  }
+  if (!autograd::needs_grad({input, weight, bias})) return out;
+
+  // Only what the wanted gradients read is kept: the input for dL/dW, the weight for dL/dx.
+  const bool want_input = input.requires_grad();
+  const bool want_weight = weight.requires_grad();
+  const bool want_bias = bias.defined() && bias.requires_grad();
+  autograd::SavedTensor saved_input(want_weight ? input : Tensor());
+  autograd::SavedTensor saved_weight(want_input ? weight : Tensor());
+  return autograd::record(
+      out, "ConvolutionBackward0", {input, weight, bias},
+      [=](const Tensor& grad_output) {
+        const Tensor dy = grad_output.contiguous();
+        const Tensor x = want_weight ? saved_input.get().contiguous() : Tensor();
+        const Tensor w = saved_weight.get().defined() ? saved_weight.get().contiguous() : Tensor();
+        Tensor dx = want_input ? empty({s.batch, s.in_channels, s.image.height, s.image.width},
+                                       dy.dtype())
+                               : Tensor();
+        Tensor dw = want_weight ? empty({s.out_channels, s.image.channels, s.image.kernel_h,
+                                         s.image.kernel_w}, dy.dtype())
+                                : Tensor();
+        Tensor db = want_bias ? empty({s.out_channels}, dy.dtype()) : Tensor();
+        ember::detail::dispatch_floating(dy.dtype(), "conv2d backward", [&](auto zero) {
+          using T = decltype(zero);
+          auto ptr = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
+          conv2d_backward<T>(dy.data_ptr<T>(), ptr(x), ptr(w), ptr(dx), ptr(dw), ptr(db), s);
+        });
+        return std::vector<Tensor>{dx, dw, db};
+      });
+}
+
+}  // namespace functional
+
+// ---- the layer --------------------------------------------------------------------------------
+
+Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, Pair kernel_size, Pair stride,
+               Pair padding, Pair dilation, std::int64_t groups, bool bias)
+    : in_channels_(in_channels),
+      out_channels_(out_channels),
+      kernel_size_(kernel_size),
+      stride_(stride),
+      padding_(padding),
+      dilation_(dilation),
+      groups_(groups),
+      has_bias_(bias) {
+  // PyTorch's ValueErrors, raised before any parameter is made.
+  check(groups > 0, "Conv2d: groups must be a positive integer, found ", groups);
+  check(in_channels > 0 && out_channels > 0, "Conv2d: expected positive in_channels and "
+        "out_channels, found ", in_channels, " and ", out_channels);
+  check(in_channels % groups == 0, "Conv2d: in_channels must be divisible by groups (found ",
+        in_channels, " and groups=", groups, ")");
+  check(out_channels % groups == 0, "Conv2d: out_channels must be divisible by groups (found ",
+        out_channels, " and groups=", groups, ")");
+  check(kernel_size.h > 0 && kernel_size.w > 0, "Conv2d: expected kernel_size > 0, found ",
+        kernel_size.tuple_str());
+  check(stride.h > 0 && stride.w > 0, "Conv2d: expected stride > 0, found ", stride.tuple_str());
+  check(padding.h >= 0 && padding.w >= 0, "Conv2d: expected padding >= 0, found ",
+        padding.tuple_str());
+  check(dilation.h > 0 && dilation.w > 0, "Conv2d: expected dilation > 0, found ",
+        dilation.tuple_str());
+
+  // PyTorch's reset_parameters(): kaiming_uniform_(a = sqrt(5)) gives the bound
+  // gain sqrt(3 / fan_in) with gain sqrt(2 / (1 + 5)), that is 1 / sqrt(fan_in).
+  Tensor w = empty({out_channels, in_channels / groups, kernel_size.h, kernel_size.w});
+  init::kaiming_uniform_(w, std::sqrt(5.0));
+  register_parameter("weight", w);
+  if (bias) {
+    const double fan_in = static_cast<double>(in_channels / groups * kernel_size.h * kernel_size.w);
+    const double bound = 1.0 / std::sqrt(fan_in);
+    Tensor b = empty({out_channels});
+    init::uniform_(b, -bound, bound);
+    register_parameter("bias", b);
+  }
+}
+
+Tensor Conv2d::bias() { return has_bias_ ? parameter("bias") : Tensor(); }
+
+Tensor Conv2d::forward(const Tensor& input) {
+  return functional::conv2d(input, weight(), bias(), stride_, padding_, dilation_, groups_);
+}
+
+std::string Conv2d::extra_repr() const {
+  std::string s = str(in_channels_, ", ", out_channels_, ", kernel_size=", kernel_size_.tuple_str(),
+                      ", stride=", stride_.tuple_str());
+  if (padding_ != Pair(0)) s += ", padding=" + padding_.tuple_str();
+  if (dilation_ != Pair(1)) s += ", dilation=" + dilation_.tuple_str();
+  if (groups_ != 1) s += str(", groups=", groups_);
+  if (!has_bias_) s += ", bias=False";
+  return s;
+}
+
+}  // namespace ember::nn

@@ -1,0 +1,42 @@
+// im2col and col2im: the unfolding that turns a convolution into one matrix product.
+//
+// Every output pixel of a convolution is a dot product of the weight with one window of the
+// input. im2col copies each window into a column, so that the whole convolution becomes
+// weight (O, C kH kW) x col (C kH kW, Ho Wo), a GEMM that Eigen runs near the CPU's peak.
+// col2im is its adjoint: it adds each column back onto the window it came from, which is what
+// the input gradient needs.
+#pragma once
+
+#include <cstdint>
+
+namespace ember::nn::detail {
+
+// The geometry of one image's convolution: channels, input and output sizes, and the window.
+struct ConvGeometry {
+  std::int64_t channels, height, width;  // input (C, H, W)
+  std::int64_t kernel_h, kernel_w;
+  std::int64_t stride_h, stride_w;
+  std::int64_t pad_h, pad_w;
+  std::int64_t dilation_h, dilation_w;
+  std::int64_t out_h, out_w;  // output (Ho, Wo)
+
+  std::int64_t col_rows() const { return channels * kernel_h * kernel_w; }
+  std::int64_t col_cols() const { return out_h * out_w; }
+  // A 1x1 kernel with stride 1 and no padding reads the image itself as its col matrix.
+  bool is_pointwise() const {
+    return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 &&
+           pad_w == 0;
+  }
+};
+
+// image (C, H, W) -> col (C kH kW, Ho Wo): row (c, i, j) holds, for every output (oh, ow), the
+// input pixel (c, oh sH - pH + i dH, ow sW - pW + j dW), or 0 where that lies in the padding.
+template <class T>
+void im2col(const T* image, const ConvGeometry& g, T* col);
+
+// The adjoint of im2col: image (C, H, W) += every entry of col (C kH kW, Ho Wo) at the pixel it
+// was copied from (padding entries are dropped). image must be initialised by the caller.
+template <class T>
+void col2im(const T* col, const ConvGeometry& g, T* image);
+
+}  // namespace ember::nn::detail
