@@ -1,0 +1,128 @@
+// Max pooling: the forward kernel that records each window's argmax, the backward that routes
+// the gradient to it, and the MaxPool2d layer.
+#include "nn/max_pool2d.h"
+
+#include <cmath>
+#include <limits>
+
+#include "nn/pool_utils.h"
+#include "tensor/autograd.h"
+#include "tensor/factories.h"
+
+namespace ember::nn {
+namespace {
+
+// input (planes, H, W) -> out (planes, Ho, Wo) and argmax (planes, Ho, Wo), the offset
+// ih W + iw of each window's maximum within its plane. PyTorch's CPU kernel, loop for loop:
+// the window's first in-bounds position starts as the argmax, a larger value or a NaN takes
+// over, so ties go to the first and NaN propagates. argmax may be null (no backward to come).
+template <class T>
+void max_pool2d_forward(const T* input, T* out, std::int32_t* argmax,
+                        const detail::PoolGeometry& g) {
+  detail::for_each_plane(g.planes, g.out_plane() * g.kernel_h * g.kernel_w, [&](std::int64_t p) {
+    const T* plane = input + p * g.in_plane();
+    T* y = out + p * g.out_plane();
+    std::int32_t* index = argmax ? argmax + p * g.out_plane() : nullptr;
+    for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+      std::int64_t h_begin = oh * g.stride_h - g.pad_h;
+      const std::int64_t h_end = std::min(h_begin + (g.kernel_h - 1) * g.dilation_h + 1, g.height);
+      while (h_begin < 0) h_begin += g.dilation_h;
+      for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
+        std::int64_t w_begin = ow * g.stride_w - g.pad_w;
+        const std::int64_t w_end =
+            std::min(w_begin + (g.kernel_w - 1) * g.dilation_w + 1, g.width);
+        while (w_begin < 0) w_begin += g.dilation_w;
+        std::int64_t best_at = h_begin * g.width + w_begin;
+        T best = -std::numeric_limits<T>::infinity();
+        for (std::int64_t ih = h_begin; ih < h_end; ih += g.dilation_h) {
+          for (std::int64_t iw = w_begin; iw < w_end; iw += g.dilation_w) {
+            const T v = plane[ih * g.width + iw];
+            if (v > best || std::isnan(v)) {
+              best = v;
+              best_at = ih * g.width + iw;
+            }
+          }
+        }
+        y[oh * g.out_w + ow] = best;
+        if (index) index[oh * g.out_w + ow] = static_cast<std::int32_t>(best_at);
+      }
+    }
+  });
+}
+
+// d out / d input is 1 at each window's argmax and 0 elsewhere, so
+//   grad_input[argmax[o]] += grad_out[o]   (overlapping windows may share an argmax).
+// grad_out (planes, Ho, Wo) -> grad_input (planes, H, W), zeroed here.
+template <class T>
+void max_pool2d_backward(const T* grad_out, const std::int32_t* argmax, T* grad_input,
+                         const detail::PoolGeometry& g) {
+  detail::for_each_plane(g.planes, g.in_plane() + g.out_plane(), [&](std::int64_t p) {
+    T* dx = grad_input + p * g.in_plane();
+    const T* dy = grad_out + p * g.out_plane();
+    const std::int32_t* index = argmax + p * g.out_plane();
+    std::fill(dx, dx + g.in_plane(), T(0));
+    for (std::int64_t o = 0; o < g.out_plane(); ++o) dx[index[o]] += dy[o];
+  });
+}
+
+}  // namespace
+
+namespace functional {
+
+Tensor max_pool2d(const Tensor& input, Pair kernel_size, std::optional<Pair> stride, Pair padding,
+                  Pair dilation, bool ceil_mode) {
+  const detail::PoolGeometry g = detail::check_pool2d(
+      "max_pool2d", input, kernel_size, stride.value_or(kernel_size), padding, dilation, ceil_mode);
+  check(g.in_plane() <= std::numeric_limits<std::int32_t>::max(),
+        "max_pool2d: expected H W < 2^31 (argmax offsets are int32), found ", g.height, " x ",
+        g.width);
+  const Shape out_shape{input.size(0), input.size(1), g.out_h, g.out_w};
+  Tensor out = empty(out_shape, input.dtype());
+  // Offsets within the plane, as int32: half the memory of PyTorch's int64 indices. Only
+  // kept when a backward will need them.
+  const bool want_grad = autograd::needs_grad({input});
+  Tensor argmax = want_grad ? empty(out_shape, kInt32) : Tensor();
+  {
+    const Tensor x = input.contiguous();
+    ember::detail::dispatch_floating(input.dtype(), "max_pool2d", [&](auto zero) {
+      using T = decltype(zero);
+      max_pool2d_forward<T>(x.data_ptr<T>(), out.data_ptr<T>(),
+                            want_grad ? argmax.data_ptr<std::int32_t>() : nullptr, g);
+    });
+  }
+  if (!want_grad) return out;
+  const Shape in_shape = input.shape();
+  return autograd::record(out, "MaxPool2DWithIndicesBackward0", {input},
+                          [argmax, in_shape, g](const Tensor& grad_output) {
+    const Tensor dy = grad_output.contiguous();
+    Tensor dx = empty(in_shape, dy.dtype());
+    ember::detail::dispatch_floating(dy.dtype(), "max_pool2d backward", [&](auto zero) {
+      using T = decltype(zero);
+      max_pool2d_backward<T>(dy.data_ptr<T>(), argmax.data_ptr<std::int32_t>(), dx.data_ptr<T>(),
+                             g);
+    });
+    return std::vector<Tensor>{dx};
+  });
+}
+
+}  // namespace functional
+
+MaxPool2d::MaxPool2d(Pair kernel_size, std::optional<Pair> stride, Pair padding, Pair dilation,
+                     bool ceil_mode)
+    : kernel_size_(kernel_size),
+      stride_(stride.value_or(kernel_size)),
+      padding_(padding),
+      dilation_(dilation),
+      ceil_mode_(ceil_mode) {}
+
+Tensor MaxPool2d::forward(const Tensor& input) {
+  return functional::max_pool2d(input, kernel_size_, stride_, padding_, dilation_, ceil_mode_);
+}
+
+std::string MaxPool2d::extra_repr() const {
+  return str("kernel_size=", kernel_size_.str(), ", stride=", stride_.str(), ", padding=",
+             padding_.str(), ", dilation=", dilation_.str(),
+             ", ceil_mode=", ceil_mode_ ? "True" : "False");
+}
+
+}  // namespace ember::nn
