@@ -1,0 +1,206 @@
+// Conv2d: PyTorch golden values (scripts/make_conv_goldens.py), finite-difference gradients,
+// the layer's parameters, init and printing, errors, and determinism across threads.
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "nn/conv2d.h"
+#include "tensor/autograd.h"
+#include "tensor/factories.h"
+#include "tensor/ops.h"
+#include "tests/gradcheck.h"
+
+using namespace ember;
+using nlohmann::json;
+
+namespace {
+
+const json& goldens() {
+  static const json data = [] {
+    std::ifstream file(EMBER_SOURCE_DIR "/tests/fixtures/conv_golden.json");
+    REQUIRE_MESSAGE(file.good(), "missing tests/fixtures/conv_golden.json");
+    return json::parse(file);
+  }();
+  return data;
+}
+
+// A {"shape": [...], "data": [...]} entry as a float32 tensor (undefined for null).
+Tensor from_json(const json& entry) {
+  if (entry.is_null()) return Tensor();
+  return tensor(entry["data"].get<std::vector<double>>(), entry["shape"].get<Shape>(), kFloat32);
+}
+
+// max |actual - expected| / max |expected|: the relative error of the whole tensor.
+double relative_error(const Tensor& actual, const Tensor& expected) {
+  REQUIRE(actual.shape() == expected.shape());
+  const std::vector<double> a = actual.to_vector<double>(), e = expected.to_vector<double>();
+  double diff = 0, scale = 1e-30;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::abs(a[i] - e[i]));
+    scale = std::max(scale, std::abs(e[i]));
+  }
+  return diff / scale;
+}
+
+nn::Pair pair_of(const json& v) { return {v[0].get<std::int64_t>(), v[1].get<std::int64_t>()}; }
+
+}  // namespace
+
+TEST_CASE("conv2d: output and gradients match PyTorch") {
+  for (const json& c : goldens()["conv2d"]) {
+    CAPTURE(c["name"].get<std::string>());
+    Tensor x = from_json(c["input"]).requires_grad_();
+    Tensor w = from_json(c["weight"]).requires_grad_();
+    Tensor b = from_json(c["bias"]);
+    if (b.defined()) b.requires_grad_();
+    Tensor y = nn::functional::conv2d(x, w, b, pair_of(c["stride"]), pair_of(c["padding"]),
+                                      pair_of(c["dilation"]), c["groups"].get<std::int64_t>());
+    CHECK(y.grad_fn()->name == "ConvolutionBackward0");
+    CHECK(relative_error(y, from_json(c["output"])) <= 1e-5);
+    (y * from_json(c["grad_output"])).sum().backward();
+    CHECK(relative_error(x.grad(), from_json(c["grad_input"])) <= 1e-5);
+    CHECK(relative_error(w.grad(), from_json(c["grad_weight"])) <= 1e-5);
+    if (b.defined()) CHECK(relative_error(b.grad(), from_json(c["grad_bias"])) <= 1e-5);
+  }
+}
+
+TEST_CASE("conv2d: gradients pass finite differences with stride, padding, dilation, groups") {
+  struct Case {
+    Shape input;
+    Shape weight;
+    nn::Pair stride, padding, dilation;
+    std::int64_t groups;
+    bool bias;
+  };
+  const std::vector<Case> cases = {
+      {{2, 4, 7, 9}, {6, 2, 3, 2}, {2, 1}, {1, 2}, {2, 1}, 2, true},  // odd shapes, grouped
+      {{2, 3, 6, 5}, {4, 3, 3, 3}, 2, 1, 1, 1, false},                // strided, no bias
+      {{1, 3, 4, 5}, {5, 3, 1, 1}, 1, 0, 1, 1, true},                 // pointwise fast path
+      {{2, 4, 5, 5}, {4, 1, 3, 3}, 1, 1, 1, 4, true},                 // depthwise
+      {{1, 2, 5, 6}, {3, 2, 2, 3}, {3, 2}, {0, 1}, {1, 2}, 1, true},  // stride > kernel step
+  };
+  for (const Case& c : cases) {
+    CAPTURE(shape_str(c.input));
+    CAPTURE(shape_str(c.weight));
+    const Tensor x = randn(c.input, kFloat64).requires_grad_();
+    const Tensor w = randn(c.weight, kFloat64).requires_grad_();
+    const Tensor b = c.bias ? randn({c.weight[0]}, kFloat64).requires_grad_() : Tensor();
+    CHECK(gradcheck(
+        [&](const std::vector<Tensor>& in) {
+          return nn::functional::conv2d(in[0], in[1], in[2], c.stride, c.padding, c.dilation,
+                                        c.groups);
+        },
+        {x, w, b}));
+  }
+}
+
+TEST_CASE("conv2d: only the gradients asked for are computed") {
+  const Tensor x = randn({2, 3, 6, 6});
+  const Tensor w = randn({4, 3, 3, 3}).requires_grad_();
+  const Tensor b = randn({4});
+  Tensor y = nn::functional::conv2d(x, w, b);
+  y.sum().backward();
+  CHECK(w.grad().defined());
+  CHECK_FALSE(x.grad().defined());
+  CHECK_FALSE(b.grad().defined());
+}
+
+TEST_CASE("conv2d: a non-contiguous input gives the same result as its contiguous copy") {
+  const Tensor x = randn({2, 7, 5, 3}).permute({0, 3, 1, 2});  // (2, 3, 7, 5), strided
+  const Tensor w = randn({4, 3, 3, 3});
+  CHECK_FALSE(x.is_contiguous());
+  CHECK(allclose(nn::functional::conv2d(x, w, Tensor(), 1, 1),
+                 nn::functional::conv2d(x.contiguous(), w, Tensor(), 1, 1)));
+}
+
+TEST_CASE("conv2d: parallel over the batch, deterministic and equal to one thread") {
+  const int threads_before = omp_get_max_threads();
+  // Large enough to run in parallel (the threshold is 2^18 multiply-adds).
+  const Tensor x = randn({8, 6, 14, 14});
+  const Tensor w = randn({16, 6, 5, 5});
+  const Tensor b = randn({16});
+  const Tensor gy = randn({8, 16, 10, 10});
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    Tensor xl = x.detach().requires_grad_(), wl = w.detach().requires_grad_();
+    Tensor bl = b.detach().requires_grad_();
+    Tensor y = nn::functional::conv2d(xl, wl, bl);
+    y.backward(gy);
+    return std::vector<Tensor>{y, xl.grad(), wl.grad(), bl.grad()};
+  };
+  const std::vector<Tensor> one = run(1), two = run(2), two_again = run(2);
+  omp_set_num_threads(threads_before);
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    CAPTURE(i);
+    CHECK(equal(two[i], two_again[i]));
+    CHECK(allclose(two[i], one[i], 1e-5, 1e-4));
+  }
+}
+
+TEST_CASE("Conv2d: parameters, default init and state_dict keys as PyTorch's") {
+  manual_seed(0);
+  nn::Conv2d conv(6, 16, 5);
+  const auto params = conv.named_parameters();
+  REQUIRE(params.size() == 2);
+  CHECK(params[0].first == "weight");
+  CHECK(params[0].second.shape() == Shape{16, 6, 5, 5});
+  CHECK(params[1].first == "bias");
+  CHECK(params[1].second.shape() == Shape{16});
+  // kaiming_uniform_(a = sqrt(5)) and the bias both draw from U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+  const double bound = 1.0 / std::sqrt(6.0 * 5 * 5);
+  for (const auto& [name, p] : params) {
+    CAPTURE(name);
+    CHECK(p.requires_grad());
+    CHECK(p.abs().max().item() <= bound);
+    CHECK(p.abs().max().item() > 0.8 * bound);  // spread over the range, not all near zero
+  }
+
+  nn::Conv2d no_bias(4, 6, {3, 2}, 1, 0, 1, 2, false);
+  const auto keys = no_bias.named_parameters();
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0].first == "weight");
+  CHECK(keys[0].second.shape() == Shape{6, 2, 3, 2});
+  CHECK_FALSE(no_bias.bias().defined());
+  CHECK(no_bias.forward(randn({1, 4, 5, 5})).shape() == Shape{1, 6, 3, 4});
+}
+
+TEST_CASE("Conv2d: prints as PyTorch") {
+  auto torch_repr = [](const char* key) { return goldens()["repr"][key].get<std::string>(); };
+  CHECK(nn::Conv2d(3, 6, 5).repr() == torch_repr("conv_default"));
+  CHECK(nn::Conv2d(1, 6, 5, 1, 2).repr() == torch_repr("conv_padded"));
+  CHECK(nn::Conv2d(4, 6, {3, 2}, {2, 1}, {1, 2}, {2, 1}, 2, false).repr() ==
+        torch_repr("conv_all"));
+  CHECK(nn::Conv2d(3, 32, {3, 1}, 2).repr() == torch_repr("conv_rect_kernel"));
+  CHECK(nn::Conv2d(3, 6, 5).type_name() == "Conv2d");
+}
+
+TEST_CASE("conv2d: errors name the op, the expectation and what was found") {
+  const Tensor w = randn({6, 3, 5, 5});
+  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({3, 32, 32}), w),
+                       "conv2d: expected input with 4 dimensions (N, C, H, W), found (3, 32, 32)",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 4, 32, 32}), w),
+                       "conv2d: expected input with 3 channels (weight (6, 3, 5, 5)), found 4",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 3, 8, 8}), randn({6, 2, 3, 3}),
+                                              Tensor(), 1, 0, 1, 2),
+                       "conv2d: expected input with 4 channels (weight (6, 2, 3, 3), groups=2), "
+                       "found 3",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 3, 4, 4}), w),
+                       "conv2d: padded input size per channel (4 x 4) is smaller than the dilated "
+                       "kernel (5 x 5); the kernel can't be greater than the input",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 3, 8, 8}), w, randn({5})),
+                       "conv2d: expected bias of shape (6,), found (5,)", Error);
+  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 3, 8, 8}, kFloat64), w),
+                       "conv2d: expected weight of dtype float64 (the input's), found float32",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::Conv2d(3, 6, 5, 1, 0, 1, 2),
+                       "Conv2d: in_channels must be divisible by groups (found 3 and groups=2)",
+                       Error);
+}

@@ -1,0 +1,204 @@
+// MaxPool2d, AvgPool2d and AdaptiveAvgPool2d: PyTorch golden values
+// (scripts/make_conv_goldens.py), finite-difference gradients, PyTorch's window semantics
+// (padding, dilation, ceil_mode), printing and errors.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "nn/adaptive_avg_pool2d.h"
+#include "nn/avg_pool2d.h"
+#include "nn/max_pool2d.h"
+#include "tensor/autograd.h"
+#include "tensor/factories.h"
+#include "tensor/ops.h"
+#include "tests/gradcheck.h"
+
+using namespace ember;
+using nlohmann::json;
+
+namespace {
+
+const json& goldens() {
+  static const json data = [] {
+    std::ifstream file(EMBER_SOURCE_DIR "/tests/fixtures/conv_golden.json");
+    REQUIRE_MESSAGE(file.good(), "missing tests/fixtures/conv_golden.json");
+    return json::parse(file);
+  }();
+  return data;
+}
+
+Tensor from_json(const json& entry) {
+  return tensor(entry["data"].get<std::vector<double>>(), entry["shape"].get<Shape>(), kFloat32);
+}
+
+// max |actual - expected| / max |expected|: the relative error of the whole tensor.
+double relative_error(const Tensor& actual, const Tensor& expected) {
+  REQUIRE(actual.shape() == expected.shape());
+  const std::vector<double> a = actual.to_vector<double>(), e = expected.to_vector<double>();
+  double diff = 0, scale = 1e-30;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::abs(a[i] - e[i]));
+    scale = std::max(scale, std::abs(e[i]));
+  }
+  return diff / scale;
+}
+
+nn::Pair pair_of(const json& v) { return {v[0].get<std::int64_t>(), v[1].get<std::int64_t>()}; }
+
+// Runs pool on each golden case of `op` and compares output and input gradient with PyTorch's.
+template <class Pool>
+void check_goldens(const char* op, const char* grad_fn, Pool pool) {
+  for (const json& c : goldens()[op]) {
+    CAPTURE(c["name"].get<std::string>());
+    Tensor x = from_json(c["input"]).requires_grad_();
+    Tensor y = pool(x, c);
+    CHECK(y.grad_fn()->name == grad_fn);
+    CHECK(relative_error(y, from_json(c["output"])) <= 1e-5);
+    (y * from_json(c["grad_output"])).sum().backward();
+    CHECK(relative_error(x.grad(), from_json(c["grad_input"])) <= 1e-5);
+  }
+}
+
+std::string torch_repr(const char* key) { return goldens()["repr"][key].get<std::string>(); }
+
+}  // namespace
+
+// ---- max_pool2d ---------------------------------------------------------------------------------
+
+TEST_CASE("max_pool2d: output and gradient match PyTorch") {
+  check_goldens("max_pool2d", "MaxPool2DWithIndicesBackward0", [](const Tensor& x, const json& c) {
+    return nn::functional::max_pool2d(x, pair_of(c["kernel_size"]), pair_of(c["stride"]),
+                                      pair_of(c["padding"]), pair_of(c["dilation"]),
+                                      c["ceil_mode"].get<bool>());
+  });
+}
+
+TEST_CASE("max_pool2d: gradients pass finite differences with padding, dilation, ceil_mode") {
+  // Random values have no ties, so the max is differentiable at the test point.
+  const Tensor x = randn({2, 3, 7, 9}, kFloat64).requires_grad_();
+  CHECK(gradcheck([](const std::vector<Tensor>& in) {
+    return nn::functional::max_pool2d(in[0], 3, 2, 1, 1, true);
+  }, {x}));
+  CHECK(gradcheck([](const std::vector<Tensor>& in) {
+    return nn::functional::max_pool2d(in[0], {3, 2}, nn::Pair{2, 1}, {1, 0}, {2, 1}, false);
+  }, {x}));
+  CHECK(gradcheck([](const std::vector<Tensor>& in) {
+    return nn::functional::max_pool2d(in[0], 3, 1, 1);  // overlapping windows share maxima
+  }, {x}));
+}
+
+TEST_CASE("max_pool2d: PyTorch's output sizes, padding as -inf, ties and NaN") {
+  const Tensor x = arange(25, kFloat32).view({1, 1, 5, 5});
+  // ceil_mode keeps a last partial window that starts inside the input...
+  CHECK(nn::functional::max_pool2d(x, 2, 2, 0, 1, true).shape() == Shape{1, 1, 3, 3});
+  CHECK(nn::functional::max_pool2d(x, 2, 2, 0, 1, false).shape() == Shape{1, 1, 2, 2});
+  // ...but drops one that would start in the right padding: (5 + 2 - 3 + 1) / 2 -> 3, not 4.
+  CHECK(nn::functional::max_pool2d(x, 3, 2, 1, 1, true).shape() == Shape{1, 1, 3, 3});
+  // A kernel larger than the input still gives one window in ceil_mode.
+  CHECK(nn::functional::max_pool2d(x, 7, 7, 0, 1, true).item() == 24.0);
+  // Negative inputs next to the padding: padding never wins.
+  const Tensor negative = full({1, 1, 2, 2}, -5.0);
+  CHECK(nn::functional::max_pool2d(negative, 3, 1, 1).to_vector<double>() ==
+        std::vector<double>(4, -5.0));
+  // Equal maxima: the first in row-major order gets the gradient.
+  Tensor ties = zeros({1, 1, 2, 2}).requires_grad_();
+  nn::functional::max_pool2d(ties, 2).sum().backward();
+  CHECK(ties.grad().to_vector<double>() == std::vector<double>{1, 0, 0, 0});
+  // NaN propagates.
+  Tensor with_nan = tensor({1.0, std::nan(""), 3.0, 2.0}, {1, 1, 2, 2});
+  CHECK(std::isnan(nn::functional::max_pool2d(with_nan, 2).item()));
+}
+
+TEST_CASE("MaxPool2d: prints as PyTorch, stride defaulting to kernel_size") {
+  CHECK(nn::MaxPool2d(2, 2).repr() == torch_repr("max_pool"));
+  CHECK(nn::MaxPool2d(2).repr() == torch_repr("max_pool"));
+  CHECK(nn::MaxPool2d({3, 2}, nn::Pair{2, 1}, {1, 0}, {2, 1}, true).repr() ==
+        torch_repr("max_pool_tuple"));
+  CHECK(nn::MaxPool2d(2).type_name() == "MaxPool2d");
+  CHECK(nn::MaxPool2d(2).named_parameters().empty());
+  CHECK(nn::MaxPool2d(2).forward(randn({3, 6, 28, 28})).shape() == Shape{3, 6, 14, 14});
+}
+
+TEST_CASE("max_pool2d: errors as PyTorch's") {
+  CHECK_THROWS_WITH_AS(nn::functional::max_pool2d(randn({6, 28, 28}), 2),
+                       "max_pool2d: expected input with 4 dimensions (N, C, H, W), found "
+                       "(6, 28, 28)",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::functional::max_pool2d(randn({1, 1, 5, 5}), 2, 2, 2),
+                       "max_pool2d: pad should be at most half of kernel size, but got pad=2 and "
+                       "kernel_size=2",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::functional::max_pool2d(randn({1, 3, 5, 5}), 7),
+                       "max_pool2d: given input size (3x5x5), calculated output size (3x0x0): "
+                       "output size is too small",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::functional::max_pool2d(randn({1, 3, 5, 5}), 2, 0),
+                       "max_pool2d: stride must be greater than zero, but got (0, 0)", Error);
+}
+
+// ---- avg_pool2d ---------------------------------------------------------------------------------
+
+TEST_CASE("avg_pool2d: output and gradient match PyTorch") {
+  check_goldens("avg_pool2d", "AvgPool2DBackward0", [](const Tensor& x, const json& c) {
+    std::optional<std::int64_t> divisor;
+    if (!c["divisor_override"].is_null()) divisor = c["divisor_override"].get<std::int64_t>();
+    return nn::functional::avg_pool2d(x, pair_of(c["kernel_size"]), pair_of(c["stride"]),
+                                      pair_of(c["padding"]), c["ceil_mode"].get<bool>(),
+                                      c["count_include_pad"].get<bool>(), divisor);
+  });
+}
+
+TEST_CASE("avg_pool2d: gradients pass finite differences") {
+  const Tensor x = randn({2, 3, 7, 9}, kFloat64).requires_grad_();
+  for (bool include_pad : {true, false}) {
+    CAPTURE(include_pad);
+    CHECK(gradcheck([=](const std::vector<Tensor>& in) {
+      return nn::functional::avg_pool2d(in[0], 3, 2, 1, true, include_pad);
+    }, {x}));
+  }
+  CHECK(gradcheck([](const std::vector<Tensor>& in) {
+    return nn::functional::avg_pool2d(in[0], {2, 3}, nn::Pair{1, 2}, {1, 1}, false, true, 4);
+  }, {x}));
+}
+
+TEST_CASE("AvgPool2d: prints as PyTorch") {
+  CHECK(nn::AvgPool2d(3).repr() == torch_repr("avg_pool"));
+  CHECK(nn::AvgPool2d({2, 3}, 1, 1, true, false).repr() == torch_repr("avg_pool_tuple"));
+  CHECK(nn::AvgPool2d(3).type_name() == "AvgPool2d");
+  CHECK_THROWS_WITH_AS(nn::functional::avg_pool2d(randn({1, 1, 4, 4}), 2, 2, 0, false, true, 0),
+                       "avg_pool2d: divisor must be not zero", Error);
+}
+
+// ---- adaptive_avg_pool2d ------------------------------------------------------------------------
+
+TEST_CASE("adaptive_avg_pool2d: output and gradient match PyTorch") {
+  check_goldens("adaptive_avg_pool2d", "AdaptiveAvgPool2DBackward0",
+                [](const Tensor& x, const json& c) {
+    return nn::functional::adaptive_avg_pool2d(x, pair_of(c["output_size"]));
+  });
+}
+
+TEST_CASE("adaptive_avg_pool2d: gradients pass finite differences") {
+  const Tensor x = randn({2, 2, 7, 9}, kFloat64).requires_grad_();
+  for (nn::Pair size : {nn::Pair{3, 4}, nn::Pair{1}, nn::Pair{9, 10}}) {
+    CAPTURE(size.str());
+    CHECK(gradcheck([=](const std::vector<Tensor>& in) {
+      return nn::functional::adaptive_avg_pool2d(in[0], size);
+    }, {x}));
+  }
+}
+
+TEST_CASE("AdaptiveAvgPool2d: prints as PyTorch; global pooling is the mean") {
+  CHECK(nn::AdaptiveAvgPool2d({5, 7}).repr() == torch_repr("adaptive_pool"));
+  CHECK(nn::AdaptiveAvgPool2d(1).repr() == torch_repr("adaptive_pool_int"));
+  CHECK(nn::AdaptiveAvgPool2d(1).type_name() == "AdaptiveAvgPool2d");
+  const Tensor x = randn({2, 3, 5, 4});
+  CHECK(allclose(nn::AdaptiveAvgPool2d(1).forward(x).view({2, 3}), x.mean({2, 3})));
+  CHECK_THROWS_WITH_AS(nn::functional::adaptive_avg_pool2d(x, 0),
+                       "adaptive_avg_pool2d: expected a positive output_size, found (0, 0)",
+                       Error);
+}
