@@ -1,0 +1,130 @@
+// conv_bench: Conv2d forward and backward GFLOP/s for the LeNet-5 and widecnn layer shapes
+// (issue 7), next to the peak of Eigen's GEMM on a 512x512 float product measured in the same
+// run, so the table shows how close the kernels are to what this CPU can do.
+//
+//   build-release/bench/conv_bench            # all shapes, batch 64 and 256, 1 and 2 threads
+//   build-release/bench/conv_bench --quick    # shorter timings
+//
+// FLOPs count 2 per multiply-add: forward 2 N O (C/groups) kH kW Ho Wo; backward twice that
+// (dL/dinput and dL/dweight), or once that for the first layer, whose input needs no gradient
+// while training ("bwd w" below times exactly that case).
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "nn/conv2d.h"
+#include "tensor/autograd.h"
+#include "tensor/factories.h"
+
+using namespace ember;
+
+namespace {
+
+double seconds_per_run = 0.3;
+
+// Median seconds of fn over repeated runs (after a warm-up), at least 5 runs and about
+// seconds_per_run in total: the median resists the noise of a shared machine.
+double median_seconds(const std::function<void()>& fn) {
+  using clock = std::chrono::steady_clock;
+  for (int i = 0; i < 2; ++i) fn();
+  std::vector<double> times;
+  const auto start = clock::now();
+  while (times.size() < 5 ||
+         std::chrono::duration<double>(clock::now() - start).count() < seconds_per_run) {
+    const auto t0 = clock::now();
+    fn();
+    times.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+// Eigen's GEMM on a 512x512 float product: the reference for what a kernel could reach.
+double gemm_gflops() {
+  using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const int n = 512;
+  Matrix a = Matrix::Random(n, n), b = Matrix::Random(n, n), c(n, n);
+  const double t = median_seconds([&] { c.noalias() = a * b; });
+  return 2.0 * n * n * n / t * 1e-9;
+}
+
+struct Layer {
+  const char* name;
+  std::int64_t in_channels, out_channels, kernel, padding, size;
+};
+
+struct Result {
+  double forward, backward, backward_weight;  // GFLOP/s
+};
+
+Result bench_layer(const Layer& layer, std::int64_t batch) {
+  const Tensor x = randn({batch, layer.in_channels, layer.size, layer.size});
+  const Tensor w = randn({layer.out_channels, layer.in_channels, layer.kernel, layer.kernel});
+  const Tensor b = randn({layer.out_channels});
+  const std::int64_t out_size = layer.size + 2 * layer.padding - layer.kernel + 1;
+  const double flops = 2.0 * batch * layer.out_channels * layer.in_channels * layer.kernel *
+                       layer.kernel * out_size * out_size;
+  const Tensor gy = randn({batch, layer.out_channels, out_size, out_size});
+
+  Result r{};
+  {
+    NoGradGuard no_grad;
+    r.forward = flops / median_seconds([&] {
+      nn::functional::conv2d(x, w, b, 1, layer.padding);
+    }) * 1e-9;
+  }
+  // The backward function alone (the node's kernel, without the engine's accumulation into
+  // .grad), for both gradients and for the weight's only.
+  for (bool input_grad : {true, false}) {
+    Tensor xl = x.detach().requires_grad_(input_grad);
+    Tensor wl = w.detach().requires_grad_(), bl = b.detach().requires_grad_();
+    Tensor y = nn::functional::conv2d(xl, wl, bl, 1, layer.padding);
+    const auto& node = y.grad_fn();
+    const double t = median_seconds([&] { node->backward(gy); });
+    (input_grad ? r.backward : r.backward_weight) = (input_grad ? 2 : 1) * flops / t * 1e-9;
+  }
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      seconds_per_run = 0.05;
+    } else {
+      std::printf("usage: conv_bench [--quick]\n"
+                  "Conv2d forward/backward GFLOP/s for the LeNet-5 and widecnn layers,\n"
+                  "next to Eigen's 512x512 float GEMM peak.\n");
+      return std::strcmp(argv[i], "--help") == 0 ? 0 : 1;
+    }
+  }
+  const std::vector<Layer> layers = {
+      {"lenet conv1 1->6 k5 p2 28x28", 1, 6, 5, 2, 28},
+      {"lenet conv2 6->16 k5 14x14", 6, 16, 5, 0, 14},
+      {"widecnn conv1 3->32 k3 p1 32x32", 3, 32, 3, 1, 32},
+      {"widecnn conv2 32->64 k3 p1 16x16", 32, 64, 3, 1, 16},
+  };
+  std::printf("%-34s %5s %3s %8s %8s %8s %8s %6s %6s\n", "layer", "batch", "thr", "fwd",
+              "bwd", "bwd w", "gemm", "fwd%", "bwd%");
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    const double peak = gemm_gflops();
+    for (const Layer& layer : layers) {
+      for (std::int64_t batch : {64, 256}) {
+        const Result r = bench_layer(layer, batch);
+        std::printf("%-34s %5lld %3d %8.1f %8.1f %8.1f %8.1f %5.0f%% %5.0f%%\n", layer.name,
+                    static_cast<long long>(batch), threads, r.forward, r.backward,
+                    r.backward_weight, peak, 100 * r.forward / peak, 100 * r.backward / peak);
+      }
+    }
+  }
+  std::printf("GFLOP/s; gemm = Eigen 512x512 float GEMM with the same threads\n");
+  return 0;
+}
