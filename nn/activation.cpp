@@ -1,0 +1,18 @@
+// Activation modules, and F::relu. The math (and each backward) lives in tensor/unary.cpp and
+// nn/softmax.cpp; these classes only make it a layer.
+#include "nn/activation.h"
+
+#include "nn/functional.h"
+#include "tensor/ops.h"
+
+namespace ember::nn {
+
+Tensor functional::relu(const Tensor& input) { return ember::relu(input); }
+
+Tensor ReLU::forward(const Tensor& input) { return functional::relu(input); }
+Tensor Tanh::forward(const Tensor& input) { return ember::tanh(input); }
+Tensor Sigmoid::forward(const Tensor& input) { return ember::sigmoid(input); }
+Tensor Softmax::forward(const Tensor& input) { return functional::softmax(input, dim); }
+Tensor LogSoftmax::forward(const Tensor& input) { return functional::log_softmax(input, dim); }
+
+}  // namespace ember::nn

@@ -1,0 +1,70 @@
+// Dropout: F::dropout (a Bernoulli mask, forward and backward) and the Dropout module.
+#include "nn/dropout.h"
+
+#include <type_traits>
+
+#include "nn/functional.h"
+#include "nn/python_repr.h"
+#include "tensor/autograd.h"
+#include "tensor/dispatch.h"
+#include "tensor/factories.h"
+#include "tensor/ops.h"
+
+namespace ember::nn {
+namespace {
+
+void check_probability(double p) {
+  check(p >= 0.0 && p <= 1.0, "dropout probability has to be between 0 and 1, but got ",
+        python_float_repr(p));
+}
+
+}  // namespace
+
+namespace functional {
+
+// keep_i ~ Bernoulli(1 - p);  y_i = x_i keep_i / (1 - p)  (all zeros when p == 1).
+Tensor dropout(const Tensor& input, double p, bool training, Generator* generator) {
+  check_probability(p);
+  if (!training || p == 0.0 || input.numel() == 0) return input;
+  Generator& gen = generator ? *generator : default_generator();
+  const Tensor x = input.contiguous();
+  // The mask already holds the scale: 0 or 1 / (1 - p).
+  Tensor mask = empty(x.shape(), x.dtype());
+  Tensor y = empty(x.shape(), x.dtype());
+  detail::dispatch_floating(x.dtype(), "dropout", [&](auto zero) {
+    using T = decltype(zero);
+    const T scale = p == 1.0 ? T(0) : static_cast<T>(1.0 / (1.0 - p));
+    const T keep_below = static_cast<T>(1.0 - p);
+    T* pm = mask.data_ptr<T>();
+    T* py = y.data_ptr<T>();
+    const T* px = x.data_ptr<T>();
+    for (std::int64_t i = 0; i < x.numel(); ++i) {
+      const T u = std::is_same_v<T, float> ? static_cast<T>(gen.uniform_float())
+                                           : static_cast<T>(gen.uniform_double());
+      pm[i] = u < keep_below ? scale : T(0);
+      py[i] = px[i] * pm[i];
+    }
+  });
+
+  // dL/dx = dL/dy * keep / (1 - p), the same mask.
+  autograd::SavedTensor saved_mask(mask);
+  return autograd::record(y, "NativeDropoutBackward0", {input}, [saved_mask](const Tensor& grad) {
+    return std::vector<Tensor>{grad * saved_mask.get()};
+  });
+}
+
+}  // namespace functional
+
+Dropout::Dropout(double p_, Generator* generator_) : p(p_), generator(generator_) {
+  check_probability(p);
+}
+
+Tensor Dropout::forward(const Tensor& input) {
+  return functional::dropout(input, p, is_training(), generator);
+}
+
+std::string Dropout::extra_repr() const {
+  return str("p=", python_float_repr(p), ", inplace=False");
+}
+
+}  // namespace ember::nn

@@ -1,0 +1,12 @@
+// Flatten: a layer around Tensor::flatten (whose backward reshapes the gradient back).
+#include "nn/flatten.h"
+
+namespace ember::nn {
+
+Tensor Flatten::forward(const Tensor& input) { return input.flatten(start_dim, end_dim); }
+
+std::string Flatten::extra_repr() const {
+  return str("start_dim=", start_dim, ", end_dim=", end_dim);
+}
+
+}  // namespace ember::nn

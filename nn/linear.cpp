@@ -1,0 +1,136 @@
+// Linear: F::linear as one Eigen GEMM forward and three in backward, and the Linear module.
+#include "nn/linear.h"
+
+#include <Eigen/Core>
+#include <cmath>
+
+#include "nn/functional.h"
+#include "nn/init.h"
+#include "tensor/autograd.h"
+#include "tensor/dispatch.h"
+#include "tensor/factories.h"
+
+namespace ember::nn {
+namespace {
+
+template <class T>
+using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+
+// A contiguous tensor seen as a row-major (rows, cols) matrix, without copying.
+template <class T>
+Eigen::Map<const RowMatrix<T>> as_matrix(const Tensor& t, std::int64_t rows, std::int64_t cols) {
+  return {t.data_ptr<T>(), rows, cols};
+}
+template <class T>
+Eigen::Map<RowMatrix<T>> as_mut_matrix(const Tensor& t, std::int64_t rows, std::int64_t cols) {
+  return {t.data_ptr<T>(), rows, cols};
+}
+
+void check_linear_args(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  check(input.defined() && weight.defined(), "linear: input and weight must be defined");
+  check(input.dim() >= 1, "linear: expected input of shape (*, in_features), found a 0-d tensor");
+  check(weight.dim() == 2, "linear: expected weight of shape (out_features, in_features), found ",
+        shape_str(weight.shape()));
+  check(input.size(-1) == weight.size(1), "linear: input's last dim is ", input.size(-1),
+        " (input shape ", shape_str(input.shape()), "), expected in_features = ", weight.size(1),
+        " (weight shape ", shape_str(weight.shape()), ")");
+  check(input.dtype() == weight.dtype(), "linear: expected input and weight of one dtype, found ",
+        dtype_name(input.dtype()), " and ", dtype_name(weight.dtype()));
+  if (bias.defined()) {
+    check(bias.dim() == 1 && bias.size(0) == weight.size(0), "linear: expected bias of shape (",
+          weight.size(0), "), found ", shape_str(bias.shape()));
+    check(bias.dtype() == weight.dtype(), "linear: expected bias of dtype ",
+          dtype_name(weight.dtype()), ", found ", dtype_name(bias.dtype()));
+  }
+}
+
+}  // namespace
+
+namespace functional {
+
+// x (M, in) with M the product of input's leading dims, W (out, in), b (out):
+//   y (M, out) = b + x W^T, computed as one GEMM accumulating into rows preset to b.
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  check_linear_args(input, weight, bias);
+  const std::int64_t in = weight.size(1), out_features = weight.size(0);
+  const std::int64_t rows = input.numel() / in;
+  Shape out_shape = input.shape();
+  out_shape.back() = out_features;
+
+  const Tensor x = input.contiguous(), w = weight.contiguous();
+  const Tensor b = bias.defined() ? bias.contiguous() : Tensor();
+  Tensor y = empty(out_shape, input.dtype());
+  detail::dispatch_floating(input.dtype(), "linear", [&](auto zero) {
+    using T = decltype(zero);
+    auto Y = as_mut_matrix<T>(y, rows, out_features);
+    if (b.defined()) Y.rowwise() = Eigen::Map<const RowVector<T>>(b.data_ptr<T>(), out_features);
+    else Y.setZero();
+    Y.noalias() += as_matrix<T>(x, rows, in) * as_matrix<T>(w, out_features, in).transpose();
+  });
+
+  // With g = dL/dy (M, out):
+  //   dL/dx = g W (M, in),   dL/dW = g^T x (out, in),   dL/db = sum of g's rows (out).
+  const bool need_x = input.requires_grad(), need_w = weight.requires_grad();
+  const bool need_b = bias.defined() && bias.requires_grad();
+  autograd::SavedTensor saved_x(need_w ? x : Tensor()), saved_w(need_x ? w : Tensor());
+  const Shape input_shape = input.shape();
+  return autograd::record(
+      y, "AddmmBackward0", {input, weight, bias},
+      [saved_x, saved_w, input_shape, rows, in, out_features, need_x, need_w,
+       need_b](const Tensor& grad_output) {
+        const Tensor g = grad_output.contiguous();
+        std::vector<Tensor> grads(3);
+        detail::dispatch_floating(g.dtype(), "linear backward", [&](auto zero) {
+          using T = decltype(zero);
+          const auto G = as_matrix<T>(g, rows, out_features);
+          if (need_x) {
+            grads[0] = empty(input_shape, g.dtype());
+            as_mut_matrix<T>(grads[0], rows, in).noalias() =
+                G * as_matrix<T>(saved_w.get(), out_features, in);
+          }
+          if (need_w) {
+            grads[1] = empty({out_features, in}, g.dtype());
+            as_mut_matrix<T>(grads[1], out_features, in).noalias() =
+                G.transpose() * as_matrix<T>(saved_x.get(), rows, in);
+          }
+          if (need_b) {
+            grads[2] = empty({out_features}, g.dtype());
+            Eigen::Map<RowVector<T>>(grads[2].data_ptr<T>(), out_features) = G.colwise().sum();
+          }
+        });
+        return grads;
+      });
+}
+
+}  // namespace functional
+
+Linear::Linear(std::int64_t in_features_, std::int64_t out_features_, bool with_bias)
+    : in_features(in_features_), out_features(out_features_) {
+  check(in_features >= 0 && out_features >= 0,
+        "Linear: expected non-negative in_features and out_features, found ", in_features, " and ",
+        out_features);
+  weight = register_parameter("weight", empty({out_features, in_features}));
+  if (with_bias) bias = register_parameter("bias", empty({out_features}));
+  reset_parameters();
+}
+
+void Linear::reset_parameters() {
+  // kaiming_uniform_ with a = sqrt(5) gives gain sqrt(1/3), so bound = sqrt(3) gain / sqrt(fan_in)
+  // = 1/sqrt(fan_in): PyTorch's historical default, kept for identical statistics.
+  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
+    const double bound = in_features > 0 ? 1.0 / std::sqrt(static_cast<double>(in_features)) : 0.0;
+    init::uniform_(bias, -bound, bound);
+  }
+}
+
+Tensor Linear::forward(const Tensor& input) { return functional::linear(input, weight, bias); }
+
+std::string Linear::extra_repr() const {
+  return str("in_features=", in_features, ", out_features=", out_features,
+             ", bias=", bias.defined() ? "True" : "False");
+}
+
+}  // namespace ember::nn
