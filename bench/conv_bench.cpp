@@ -4,6 +4,9 @@
 //
 //   build-release/bench/conv_bench            # all shapes, batch 64 and 256, 1 and 2 threads
 //   build-release/bench/conv_bench --quick    # shorter timings
+//   build-release/bench/conv_bench --cpu-clock --threads 1
+//       time by the process's CPU clock: on a machine loaded by other jobs, time spent waiting
+//       for a core is then left out (meaningful for 1 thread only)
 //
 // FLOPs count 2 per multiply-add: forward 2 N O (C/groups) kH kW Ho Wo; backward twice that
 // (dL/dinput and dL/dweight), or once that for the first layer, whose input needs no gradient
@@ -12,9 +15,10 @@
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <vector>
 
@@ -27,19 +31,24 @@ using namespace ember;
 namespace {
 
 double seconds_per_run = 0.3;
+bool use_cpu_clock = false;
+
+double now_seconds() {
+  timespec t{};
+  clock_gettime(use_cpu_clock ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 // Median seconds of fn over repeated runs (after a warm-up), at least 5 runs and about
 // seconds_per_run in total: the median resists the noise of a shared machine.
 double median_seconds(const std::function<void()>& fn) {
-  using clock = std::chrono::steady_clock;
   for (int i = 0; i < 2; ++i) fn();
   std::vector<double> times;
-  const auto start = clock::now();
-  while (times.size() < 5 ||
-         std::chrono::duration<double>(clock::now() - start).count() < seconds_per_run) {
-    const auto t0 = clock::now();
+  const double start = now_seconds();
+  while (times.size() < 5 || now_seconds() - start < seconds_per_run) {
+    const double t0 = now_seconds();
     fn();
-    times.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+    times.push_back(now_seconds() - t0);
   }
   std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
   return times[times.size() / 2];
@@ -95,11 +104,16 @@ Result bench_layer(const Layer& layer, std::int64_t batch) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::vector<int> thread_counts = {1, 2};
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       seconds_per_run = 0.05;
+    } else if (std::strcmp(argv[i], "--cpu-clock") == 0) {
+      use_cpu_clock = true;
+    } else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      thread_counts = {std::atoi(argv[++i])};
     } else {
-      std::printf("usage: conv_bench [--quick]\n"
+      std::printf("usage: conv_bench [--quick] [--cpu-clock] [--threads N]\n"
                   "Conv2d forward/backward GFLOP/s for the LeNet-5 and widecnn layers,\n"
                   "next to Eigen's 512x512 float GEMM peak.\n");
       return std::strcmp(argv[i], "--help") == 0 ? 0 : 1;
@@ -113,7 +127,7 @@ int main(int argc, char** argv) {
   };
   std::printf("%-34s %5s %3s %8s %8s %8s %8s %6s %6s\n", "layer", "batch", "thr", "fwd",
               "bwd", "bwd w", "gemm", "fwd%", "bwd%");
-  for (int threads : {1, 2}) {
+  for (int threads : thread_counts) {
     omp_set_num_threads(threads);
     const double peak = gemm_gflops();
     for (const Layer& layer : layers) {
