@@ -1,5 +1,5 @@
-// Eigen's float GEMM rate, measured in-process: the ceiling that bench programs print their
-// kernels' GFLOP/s next to (gemm_peak, conv_gflops).
+// Eigen's float GEMM rate, measured in-process: the ceiling that bench programs can print their
+// kernels' GFLOP/s next to (gemm_peak prints it alone).
 #pragma once
 
 #include <algorithm>

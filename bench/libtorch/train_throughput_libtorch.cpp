@@ -52,6 +52,14 @@ Model make_model(const std::string& name) {
   throw std::invalid_argument("unknown model " + name);
 }
 
+// User and system CPU time of the whole process (all threads), in seconds.
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,13 +97,19 @@ int main(int argc, char** argv) {
   };
 
   for (int i = 0; i < warmup; ++i) step();
+  const double cpu_start = cpu_seconds();
   auto start = std::chrono::steady_clock::now();
   torch::Tensor loss;
   for (int i = 0; i < steps; ++i) loss = step();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu = cpu_seconds() - cpu_start;
 
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
+  // samples per CPU-second: on a machine shared with other jobs, time spent waiting for a core
+  // is left out (comparable between programs at 1 thread; at 2 it measures efficiency).
+  std::printf("cpu_seconds=%.3f samples_per_cpu_sec=%.1f\n", cpu,
+              static_cast<double>(batch) * steps / cpu);
   std::printf("framework=libtorch model=%s batch=%lld threads=%d steps=%d warmup=%d\n",
               model_name.c_str(), static_cast<long long>(batch), threads, steps, warmup);
   std::printf("final_loss=%.4f seconds=%.3f\n", loss.item<float>(), seconds);
