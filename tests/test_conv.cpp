@@ -164,8 +164,20 @@ TEST_CASE("Conv2d: parameters, default init and state_dict keys as PyTorch's") {
   REQUIRE(keys.size() == 1);
   CHECK(keys[0].first == "weight");
   CHECK(keys[0].second.shape() == Shape{6, 2, 3, 2});
+  CHECK(no_bias.state_dict().keys() == std::vector<std::string>{"weight"});
   CHECK_FALSE(no_bias.bias().defined());
   CHECK(no_bias.forward(randn({1, 4, 5, 5})).shape() == Shape{1, 6, 3, 4});
+}
+
+TEST_CASE("Conv2d: forward follows its parameters through to(dtype) and load_state_dict") {
+  nn::Conv2d conv(2, 3, 3);
+  conv.to(kFloat64);
+  const Tensor x = randn({1, 2, 4, 4}, kFloat64);
+  CHECK(conv.forward(x).dtype() == kFloat64);
+  nn::StateDict zeroed;
+  for (const auto& [key, value] : conv.state_dict()) zeroed.set(key, zeros_like(value));
+  conv.load_state_dict(zeroed);
+  CHECK(conv.forward(x).abs().max().item() == 0.0);
 }
 
 TEST_CASE("Conv2d: prints as PyTorch") {
