@@ -216,10 +216,12 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
     return class_sum_loss(logp, q, weight, {}, l, reduction, static_cast<double>(l.n * l.s));
   }
 
-  const Tensor nll = nll_loss(logp, target, weight, ignore_index, reduction);
-  if (label_smoothing == 0.0) return nll;
+  // Checked here too, so that errors name cross_entropy rather than the nll_loss inside it.
+  check_index_target(target, input, l, "cross_entropy");
   const std::vector<double> keep =
       target_weights(target, Tensor(), ignore_index, l.c, "cross_entropy");
+  const Tensor nll = nll_loss(logp, target, weight, ignore_index, reduction);
+  if (label_smoothing == 0.0) return nll;
   double total_weight = 0.0;
   for (double v : target_weights(target, weight, ignore_index, l.c, "cross_entropy")) {
     total_weight += v;

@@ -39,8 +39,8 @@ void check_linear_args(const Tensor& input, const Tensor& weight, const Tensor& 
   check(input.dtype() == weight.dtype(), "linear: expected input and weight of one dtype, found ",
         dtype_name(input.dtype()), " and ", dtype_name(weight.dtype()));
   if (bias.defined()) {
-    check(bias.dim() == 1 && bias.size(0) == weight.size(0), "linear: expected bias of shape (",
-          weight.size(0), "), found ", shape_str(bias.shape()));
+    check(bias.dim() == 1 && bias.size(0) == weight.size(0), "linear: expected bias of shape ",
+          shape_str({weight.size(0)}), ", found ", shape_str(bias.shape()));
     check(bias.dtype() == weight.dtype(), "linear: expected bias of dtype ",
           dtype_name(weight.dtype()), ", found ", dtype_name(bias.dtype()));
   }
