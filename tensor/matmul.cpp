@@ -112,12 +112,19 @@ Tensor matmul_nd(Tensor a, Tensor b) {
     const T* pa = a.data_ptr<T>();
     const T* pb = b.data_ptr<T>();
     T* pc = out.data_ptr<T>();
-    // Many small products: one per thread (Eigen runs single-threaded inside a parallel
-    // region). Few large ones: one after another, each using Eigen's own threads.
-    const bool per_thread = count > 1 && n * k * m < 64 * 64 * 64;
-#pragma omp parallel for if (per_thread)
-    for (std::int64_t i = 0; i < count; ++i) {
+    auto product = [&](std::int64_t i) {
       gemm<T>(pa + offsets_a[i], la, pb + offsets_b[i], lb, pc + i * n * m, n, k, m);
+    };
+    if (count > 1 && n * k * m < 64 * 64 * 64) {
+      // Many small products: one per thread (Eigen runs single-threaded inside a parallel
+      // region).
+#pragma omp parallel for
+      for (std::int64_t i = 0; i < count; ++i) product(i);
+    } else {
+      // Few large ones: one after another, each with Eigen's own threads. (Not inside an
+      // inactive `omp parallel if(false)`: Eigen's team would then be a nested one, whose
+      // threads libgomp creates afresh on every call.)
+      for (std::int64_t i = 0; i < count; ++i) product(i);
     }
   });
   return out;
