@@ -1,0 +1,132 @@
+// Learning-rate schedulers that change the lr of an optimizer's parameter groups once per
+// epoch: StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, in the recursive ("chainable")
+// form of torch/optim/lr_scheduler.py (PyTorch 1.13), so that the numbers match PyTorch's.
+// ReduceLROnPlateau, which reacts to a metric instead, is in optim/reduce_lr_on_plateau.h.
+// https://pytorch.org/docs/1.13/optim.html#how-to-adjust-learning-rate
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "optim/optimizer.h"
+#include "serialize/value.h"
+
+namespace ember::optim {
+
+// The base of the epoch-driven schedulers (PyTorch's _LRScheduler). Constructing one sets
+// group['initial_lr'] (when last_epoch == -1) and takes the initial step, as PyTorch does, so
+// get_last_lr() is the epoch-0 learning rate right away. Call step() once per epoch, after
+// optimizer.step(). The scheduler refers to the optimizer, which must outlive it.
+class LRScheduler {
+ public:
+  virtual ~LRScheduler() = default;
+  LRScheduler(const LRScheduler&) = delete;
+  LRScheduler& operator=(const LRScheduler&) = delete;
+
+  void step();
+  // The learning rate of every group, as the last step() set it.
+  const std::vector<double>& get_last_lr() const { return last_lr_; }
+  std::int64_t last_epoch() const { return last_epoch_; }
+  const std::vector<double>& base_lrs() const { return base_lrs_; }
+
+  // The scheduler's own fields, then base_lrs, last_epoch, verbose, _step_count,
+  // _get_lr_called_within_step, _last_lr: the keys and order of PyTorch's state_dict.
+  Value state_dict() const;
+  void load_state_dict(const Value& state_dict);
+
+ protected:
+  // name is the class name, for messages.
+  LRScheduler(Optimizer& optimizer, std::int64_t last_epoch, bool verbose, std::string name);
+  // PyTorch's _initial_step; derived constructors call it last, once their fields are set
+  // (get_lr is virtual, so the base constructor cannot).
+  void initial_step();
+  // The new lr of every group, computed from the current ones (the chainable form).
+  virtual std::vector<double> get_lr() const = 0;
+  virtual void write_fields(Value& dict) const = 0;
+  virtual void read_fields(const Value& dict, const std::string& where) = 0;
+
+  std::vector<double> group_lrs() const;
+  const std::string& name() const { return name_; }
+
+  Optimizer& optimizer_;
+  std::int64_t last_epoch_;
+  std::vector<double> base_lrs_;
+  std::int64_t step_count_ = 0;
+  bool verbose_;
+  std::vector<double> last_lr_;
+
+ private:
+  std::string name_;
+};
+
+// Multiplies the lr by gamma every step_size epochs.
+class StepLR : public LRScheduler {
+ public:
+  StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma = 0.1,
+         std::int64_t last_epoch = -1, bool verbose = false);
+
+ protected:
+  std::vector<double> get_lr() const override;
+  void write_fields(Value& dict) const override;
+  void read_fields(const Value& dict, const std::string& where) override;
+
+ private:
+  std::int64_t step_size_;
+  double gamma_;
+};
+
+// Multiplies the lr by gamma at each milestone epoch (by gamma^k for a milestone listed k
+// times). The state_dict holds milestones as a dict {epoch: count}; PyTorch's is a Counter,
+// which PyTorch's MultiStepLR.step() reads the same way.
+class MultiStepLR : public LRScheduler {
+ public:
+  MultiStepLR(Optimizer& optimizer, const std::vector<std::int64_t>& milestones,
+              double gamma = 0.1, std::int64_t last_epoch = -1, bool verbose = false);
+
+ protected:
+  std::vector<double> get_lr() const override;
+  void write_fields(Value& dict) const override;
+  void read_fields(const Value& dict, const std::string& where) override;
+
+ private:
+  std::vector<std::pair<std::int64_t, std::int64_t>> milestones_;  // (epoch, count), as given
+  double gamma_;
+};
+
+// Multiplies the lr by gamma every epoch.
+class ExponentialLR : public LRScheduler {
+ public:
+  ExponentialLR(Optimizer& optimizer, double gamma, std::int64_t last_epoch = -1,
+                bool verbose = false);
+
+ protected:
+  std::vector<double> get_lr() const override;
+  void write_fields(Value& dict) const override;
+  void read_fields(const Value& dict, const std::string& where) override;
+
+ private:
+  double gamma_;
+};
+
+// Anneals the lr from its initial value to eta_min along half a cosine over T_max epochs,
+// then back up (SGDR without restarts):
+//   lr_t = eta_min + (lr_0 - eta_min) * (1 + cos(pi * t / T_max)) / 2
+// computed recursively from the previous lr, as PyTorch does, so that the numbers agree.
+class CosineAnnealingLR : public LRScheduler {
+ public:
+  CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min = 0.0,
+                    std::int64_t last_epoch = -1, bool verbose = false);
+
+ protected:
+  std::vector<double> get_lr() const override;
+  void write_fields(Value& dict) const override;
+  void read_fields(const Value& dict, const std::string& where) override;
+
+ private:
+  std::int64_t T_max_;
+  double eta_min_;
+};
+
+}  // namespace ember::optim

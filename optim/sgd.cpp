@@ -1,0 +1,138 @@
+// SGD's update, one fused loop per parameter, following _single_tensor_sgd in
+// torch/optim/sgd.py (PyTorch 1.13) operation for operation.
+#include "optim/sgd.h"
+
+#include "tensor/autograd.h"
+#include "tensor/dispatch.h"
+#include "tensor/factories.h"
+
+namespace ember::optim {
+
+// ---- options -----------------------------------------------------------------------------------
+
+std::unique_ptr<OptimizerOptions> SGDOptions::clone() const {
+  return std::make_unique<SGDOptions>(*this);
+}
+
+void SGDOptions::write(Value& group) const {
+  group.set("lr", lr_);
+  group.set("momentum", detail::number_or_int_zero(momentum_));
+  group.set("dampening", detail::number_or_int_zero(dampening_));
+  group.set("weight_decay", detail::number_or_int_zero(weight_decay_));
+  group.set("nesterov", nesterov_);
+  group.set("maximize", maximize_);
+  group.set("foreach", foreach_ ? Value(*foreach_) : Value());
+  group.set("differentiable", differentiable_);
+}
+
+void SGDOptions::read(const Value& group, const std::string& where) {
+  lr_ = detail::read_number(group, "lr", where);
+  momentum_ = detail::read_number(group, "momentum", where);
+  dampening_ = detail::read_number(group, "dampening", where);
+  weight_decay_ = detail::read_number(group, "weight_decay", where);
+  // SGD.__setstate__ fills these in for checkpoints of older PyTorch versions.
+  nesterov_ = detail::read_bool_or(group, "nesterov", false, where);
+  maximize_ = detail::read_bool_or(group, "maximize", false, where);
+  foreach_ = detail::read_optional_bool_or(group, "foreach", std::nullopt, where);
+  differentiable_ = detail::read_bool_or(group, "differentiable", false, where);
+}
+
+std::vector<std::string> SGDOptions::keys() const {
+  return {"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize", "foreach",
+          "differentiable"};
+}
+
+// ---- state -------------------------------------------------------------------------------------
+
+Value SGDParamState::to_value() const {
+  Value entry = Value::dict();
+  entry.set("momentum_buffer", momentum_buffer.defined() ? Value(momentum_buffer) : Value());
+  return entry;
+}
+
+// ---- optimizer ---------------------------------------------------------------------------------
+
+SGD::SGD(std::vector<Tensor> params, const SGDOptions& defaults)
+    : SGD(std::vector<ParamGroup>{ParamGroup(std::move(params))}, defaults) {}
+
+SGD::SGD(std::vector<ParamGroup> groups, const SGDOptions& defaults)
+    : Optimizer("SGD", defaults.clone()) {
+  add_param_groups(std::move(groups));
+}
+
+void SGD::validate(const OptimizerOptions& options) const {
+  const auto& o = static_cast<const SGDOptions&>(options);
+  check(o.lr() >= 0.0, "Invalid learning rate: ", o.lr());
+  check(o.momentum() >= 0.0, "Invalid momentum value: ", o.momentum());
+  check(o.weight_decay() >= 0.0, "Invalid weight_decay value: ", o.weight_decay());
+  check(!o.nesterov() || (o.momentum() > 0.0 && o.dampening() == 0.0),
+        "Nesterov momentum requires a momentum and zero dampening");
+}
+
+std::unique_ptr<ParamState> SGD::state_from_value(const Value& entry, const Tensor& param,
+                                                  const OptimizerOptions&,
+                                                  const std::string& where) const {
+  auto state = std::make_unique<SGDParamState>();
+  const Value* buffer = entry.find(Key(std::string("momentum_buffer")));
+  check(buffer != nullptr, where, " has no key 'momentum_buffer'");
+  if (!buffer->is_none()) {
+    state->momentum_buffer = detail::read_state_tensor(entry, "momentum_buffer", param, where);
+  }
+  return state;
+}
+
+namespace {
+
+// p (n), g (n), buf (n) or null without momentum; contiguous. first: buf is uninitialised and
+// takes the (decayed, signed) gradient itself, as torch.clone(d_p) does.
+template <class T>
+void sgd_update(T* p, const T* g, T* buf, std::int64_t n, const SGDOptions& o, bool first) {
+  const bool has_momentum = buf != nullptr;
+  const T weight_decay = static_cast<T>(o.weight_decay());
+  const T momentum = static_cast<T>(o.momentum());
+  const T one_minus_dampening = static_cast<T>(1.0 - o.dampening());
+  const T neg_lr = static_cast<T>(-o.lr());
+  const bool decay = o.weight_decay() != 0.0, maximize = o.maximize(), nesterov = o.nesterov();
+#pragma omp parallel for if (n > ember::detail::kParallelGrain)
+  for (std::int64_t i = 0; i < n; ++i) {
+    T d = maximize ? -g[i] : g[i];
+    if (decay) d = d + weight_decay * p[i];
+    if (has_momentum) {
+      T b = first ? d : buf[i] * momentum + one_minus_dampening * d;
+      buf[i] = b;
+      d = nesterov ? d + momentum * b : b;
+    }
+    p[i] = p[i] + neg_lr * d;
+  }
+}
+
+}  // namespace
+
+void SGD::step() {
+  NoGradGuard no_grad;
+  for (ParamGroup& group : param_groups()) {
+    const auto& o = static_cast<const SGDOptions&>(*group.options);
+    for (Tensor& param : group.params) {
+      const Tensor grad_tensor = param.grad();
+      if (!grad_tensor.defined()) continue;
+      auto* state = static_cast<SGDParamState*>(this->state(param));
+      if (state == nullptr) {
+        set_state(param, std::make_unique<SGDParamState>());
+        state = static_cast<SGDParamState*>(this->state(param));
+      }
+      const bool first = !state->momentum_buffer.defined();
+      if (o.momentum() != 0.0 && first) state->momentum_buffer = empty_like(param);
+      Tensor p = param.contiguous();
+      const Tensor grad = grad_tensor.contiguous();
+      ember::detail::dispatch_floating(param.dtype(), "SGD.step", [&](auto zero) {
+        using T = decltype(zero);
+        T* buf = o.momentum() != 0.0 ? state->momentum_buffer.data_ptr<T>() : nullptr;
+        sgd_update(p.data_ptr<T>(), grad.data_ptr<T>(), buf, p.numel(), o, first);
+      });
+      if (!p.is_same(param)) param.copy_(p);
+      param.storage()->bump_version();
+    }
+  }
+}
+
+}  // namespace ember::optim
