@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "serialize/serialize_error.h"
@@ -56,8 +57,22 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
   return file;
 }
 
+std::shared_ptr<MappedFile> MappedFile::from_bytes(const std::string& name, const void* data, std::size_t size) {
+  std::shared_ptr<MappedFile> file(new MappedFile());
+  file->path_ = name;
+  file->size_ = size;
+  // 64-byte aligned like a mapping, so aligned records are shared, not copied, here too.
+  void* copy = std::aligned_alloc(64, (size + 64) / 64 * 64);
+  if (copy == nullptr) throw SerializeError("load", name, "", "out of memory");
+  if (size) std::memcpy(copy, data, size);
+  file->data_ = static_cast<std::uint8_t*>(copy);
+  file->owned_ = true;
+  return file;
+}
+
 MappedFile::~MappedFile() {
   if (mapped_) ::munmap(data_, size_);
+  if (owned_) std::free(data_);
 }
 
 }  // namespace ember::serialize

@@ -16,6 +16,8 @@ class MappedFile {
  public:
   // Throws SerializeError("load", path, "", reason) if the file cannot be opened or mapped.
   static std::shared_ptr<MappedFile> open(const std::string& path);
+  // A copy of bytes already in memory, under a name for messages (fuzzing, tests).
+  static std::shared_ptr<MappedFile> from_bytes(const std::string& name, const void* data, std::size_t size);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -30,7 +32,8 @@ class MappedFile {
   std::string path_;
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
-  bool mapped_ = false;  // false: an empty file, data_ points at a static byte
+  bool mapped_ = false;  // true: munmap on destruction
+  bool owned_ = false;  // true: free() on destruction (from_bytes)
 };
 
 }  // namespace ember::serialize

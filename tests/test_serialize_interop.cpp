@@ -136,6 +136,10 @@ TEST_CASE("serialize interop: ember writes, PyTorch reads the same values") {
                    {"loss", 0.375}, {"tag", "run"}, {"big", static_cast<long long>(1) << 50}};
   files.push_back({dir + "/ember_checkpoint.tar", checkpoint, weights_only_reads_floats()});
   for (const Written& w : files) save(w.value, w.path);
+  SaveOptions zip64;
+  zip64.force_zip64 = true;
+  files.push_back({dir + "/ember_zip64.pt", views, true});
+  save(views, dir + "/ember_zip64.pt", zip64);
 
   Value tensors{{"weight", weight}, {"half", tensor({1.5, -2}, kFloat16)}, {"mask", tensor({1, 0}, kBool)}};
   save_safetensors(tensors, dir + "/ember.safetensors", {{"format", "pt"}});

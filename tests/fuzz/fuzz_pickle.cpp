@@ -1,0 +1,20 @@
+// libFuzzer target: the restricted pickle machine on arbitrary bytes, with storages served from
+// memory (at most 1 MiB each). Seeds: the data.pkl of each fixture. Run by scripts/fuzz.
+#include <cstddef>
+#include <cstdint>
+
+#include "serialize/pickle_reader.h"
+#include "serialize/serialize_error.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto loader = [](const std::string& key, ember::Dtype dtype, std::int64_t numel) {
+    if (numel > (1 << 20)) throw ember::SerializeError("load", "fuzz.pt", key, "storage too large for the fuzzer");
+    return std::make_shared<ember::Storage>(static_cast<std::size_t>(numel) * ember::element_size(dtype));
+  };
+  try {
+    ember::Value v = ember::serialize::unpickle(data, size, loader, "fuzz.pt", "data.pkl");
+    (void)v;
+  } catch (const ember::SerializeError&) {
+  }
+  return 0;
+}
