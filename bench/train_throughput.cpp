@@ -125,14 +125,14 @@ int main(int argc, char** argv) {
   for (const Tensor& p : model.net->parameters()) parameters += p.numel();
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  // samples per CPU-second: on a machine shared with other jobs, time spent waiting for a core
-  // is left out (comparable between programs at 1 thread; at 2 it measures efficiency).
-  std::printf("cpu_seconds=%.3f samples_per_cpu_sec=%.1f\n", cpu,
-              static_cast<double>(batch) * steps / cpu);
   std::printf("framework=ember model=%s batch=%lld threads=%d steps=%d warmup=%d\n",
               model_name.c_str(), static_cast<long long>(batch), threads, steps, warmup);
   std::printf("parameters=%lld final_loss=%.4f seconds=%.3f\n",
               static_cast<long long>(parameters), loss.item(), seconds);
+  // samples per CPU-second: on a machine shared with other jobs, time spent waiting for a core
+  // is left out (comparable between programs at 1 thread; at 2 it measures efficiency).
+  std::printf("cpu_seconds=%.3f samples_per_cpu_sec=%.1f\n", cpu,
+              static_cast<double>(batch) * steps / cpu);
   std::printf("max_rss_kb=%ld\n", usage.ru_maxrss);
   std::printf("samples_per_sec=%.1f\n", static_cast<double>(batch) * steps / seconds);
   return 0;
