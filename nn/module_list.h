@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ class ModuleList : public Module {
  public:
   ModuleList() = default;
   explicit ModuleList(const std::vector<std::shared_ptr<Module>>& modules);
+  ModuleList(std::initializer_list<std::shared_ptr<Module>> modules)
+      : ModuleList(std::vector<std::shared_ptr<Module>>(modules)) {}
 
   // Registers module under the next index (Python's append).
   void push_back(std::shared_ptr<Module> module);

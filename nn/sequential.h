@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ class Sequential : public Module {
  public:
   Sequential() = default;
   explicit Sequential(const std::vector<std::shared_ptr<Module>>& modules);
+  Sequential(std::initializer_list<std::shared_ptr<Module>> modules)
+      : Sequential(std::vector<std::shared_ptr<Module>>(modules)) {}
   template <class First, class... Rest>
   explicit Sequential(std::shared_ptr<First> first, std::shared_ptr<Rest>... rest) {
     push_back(std::move(first));
