@@ -152,8 +152,8 @@ namespace {
 // p, g, m (exp_avg), v (exp_avg_sq), v_max (null without amsgrad): n contiguous elements.
 // The float32 arithmetic rounds where PyTorch's sequence of tensor ops rounds.
 template <class T>
-void adam_kernel(T* p, const T* g, T* m, T* v, T* v_max, std::int64_t n, const AdamStep& h,
-                 double step) {
+void adam_kernel(T* p_all, const T* g_all, T* m_all, T* v_all, T* v_max_all, std::int64_t n,
+                 const AdamStep& h, double step) {
   const double bias_correction1 = 1.0 - std::pow(h.beta1, step);
   const double bias_correction2 = 1.0 - std::pow(h.beta2, step);
   const T neg_step_size = static_cast<T>(-(h.lr / bias_correction1));
@@ -165,20 +165,28 @@ void adam_kernel(T* p, const T* g, T* m, T* v, T* v_max, std::int64_t n, const A
   const T decay_factor = static_cast<T>(1.0 - h.lr * h.weight_decay);  // AdamW
   const bool coupled_decay = h.weight_decay != 0.0 && !h.decoupled_weight_decay;
   const bool decoupled = h.decoupled_weight_decay, maximize = h.maximize;
-#pragma omp parallel for if (n > ember::detail::kParallelGrain)
-  for (std::int64_t i = 0; i < n; ++i) {
-    T grad = maximize ? -g[i] : g[i];
-    if (decoupled) p[i] = p[i] * decay_factor;
-    if (coupled_decay) grad = grad + weight_decay * p[i];
-    m[i] = m[i] * beta1;
-    m[i] = m[i] + one_minus_beta1 * grad;
-    v[i] = v[i] * beta2;
-    v[i] = v[i] + one_minus_beta2 * grad * grad;
-    T second = v[i];
-    if (v_max != nullptr) second = v_max[i] = std::max(v_max[i], v[i]);
-    const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-    p[i] = p[i] + neg_step_size * m[i] / denom;
-  }
+  const bool amsgrad = v_max_all != nullptr;
+  detail::for_chunks(n, [=](std::int64_t begin, std::int64_t end) {
+    T* __restrict p = p_all;
+    const T* __restrict g = g_all;
+    T* __restrict m = m_all;
+    T* __restrict v = v_all;
+    T* __restrict v_max = v_max_all;
+    for (std::int64_t i = begin; i < end; ++i) {
+      T grad = maximize ? -g[i] : g[i];
+      T param = decoupled ? p[i] * decay_factor : p[i];
+      if (coupled_decay) grad = grad + weight_decay * param;
+      T avg = m[i] * beta1;
+      avg = avg + one_minus_beta1 * grad;
+      T avg_sq = v[i] * beta2;
+      avg_sq = avg_sq + one_minus_beta2 * grad * grad;
+      m[i] = avg;
+      v[i] = avg_sq;
+      if (amsgrad) avg_sq = v_max[i] = std::max(v_max[i], avg_sq);
+      const T denom = std::sqrt(avg_sq) / bias_correction2_sqrt + eps;
+      p[i] = param + neg_step_size * avg / denom;
+    }
+  });
 }
 
 }  // namespace

@@ -86,24 +86,29 @@ namespace {
 // p (n), g (n), buf (n) or null without momentum; contiguous. first: buf is uninitialised and
 // takes the (decayed, signed) gradient itself, as torch.clone(d_p) does.
 template <class T>
-void sgd_update(T* p, const T* g, T* buf, std::int64_t n, const SGDOptions& o, bool first) {
-  const bool has_momentum = buf != nullptr;
+void sgd_update(T* p_all, const T* g_all, T* buf_all, std::int64_t n, const SGDOptions& o,
+                bool first) {
+  const bool has_momentum = buf_all != nullptr;
   const T weight_decay = static_cast<T>(o.weight_decay());
   const T momentum = static_cast<T>(o.momentum());
   const T one_minus_dampening = static_cast<T>(1.0 - o.dampening());
   const T neg_lr = static_cast<T>(-o.lr());
   const bool decay = o.weight_decay() != 0.0, maximize = o.maximize(), nesterov = o.nesterov();
-#pragma omp parallel for if (n > ember::detail::kParallelGrain)
-  for (std::int64_t i = 0; i < n; ++i) {
-    T d = maximize ? -g[i] : g[i];
-    if (decay) d = d + weight_decay * p[i];
-    if (has_momentum) {
-      T b = first ? d : buf[i] * momentum + one_minus_dampening * d;
-      buf[i] = b;
-      d = nesterov ? d + momentum * b : b;
+  detail::for_chunks(n, [=](std::int64_t begin, std::int64_t end) {
+    T* __restrict p = p_all;
+    const T* __restrict g = g_all;
+    T* __restrict buf = buf_all;
+    for (std::int64_t i = begin; i < end; ++i) {
+      T d = maximize ? -g[i] : g[i];
+      if (decay) d = d + weight_decay * p[i];
+      if (has_momentum) {
+        const T b = first ? d : buf[i] * momentum + one_minus_dampening * d;
+        buf[i] = b;
+        d = nesterov ? d + momentum * b : b;
+      }
+      p[i] = p[i] + neg_lr * d;
     }
-    p[i] = p[i] + neg_lr * d;
-  }
+  });
 }
 
 }  // namespace

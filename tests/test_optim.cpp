@@ -58,15 +58,6 @@ struct Network {
     loss().backward();
     opt.step();
   }
-
-  std::vector<double> flat() const {
-    std::vector<double> out;
-    for (const Tensor& p : params) {
-      std::vector<double> v = p.to_vector<double>();
-      out.insert(out.end(), v.begin(), v.end());
-    }
-    return out;
-  }
 };
 
 std::unique_ptr<OptimizerOptions> options_from(const std::string& kind, const json& o) {
