@@ -89,6 +89,18 @@ TEST_CASE("max_pool2d: gradients pass finite differences with padding, dilation,
   CHECK(gradcheck([](const std::vector<Tensor>& in) {
     return nn::functional::max_pool2d(in[0], 3, 1, 1);  // overlapping windows share maxima
   }, {x}));
+  CHECK(gradcheck([](const std::vector<Tensor>& in) {
+    return nn::functional::max_pool2d(in[0], 2);  // the unrolled 2x2 path; odd sizes drop a row
+  }, {x}));
+}
+
+TEST_CASE("max_pool2d: the unrolled 2x2 path equals the general kernel") {
+  const Tensor x = randn({2, 3, 9, 8});
+  // ceil_mode on the odd height adds a partial last row of windows, which sends the call down
+  // the general kernel; its first four rows are the fast path's windows.
+  const Tensor fast = nn::functional::max_pool2d(x, 2, 2, 0, 1, false);
+  const Tensor general = nn::functional::max_pool2d(x, 2, 2, 0, 1, true).narrow(2, 0, 4);
+  CHECK(equal(fast, general));
 }
 
 TEST_CASE("max_pool2d: PyTorch's output sizes, padding as -inf, ties and NaN") {
