@@ -15,6 +15,7 @@
 #include "data/metrics.h"
 #include "data/plot.h"
 #include "data/progress.h"
+#include "serialize/serialize.h"
 #include "tensor/factories.h"
 
 using namespace ember;
@@ -328,8 +329,12 @@ TEST_CASE("DataLoader: a saved position resumes with identical batches") {
     // A new process: other seed, fresh loader, then the restored generator and position.
     Generator restored_generator(12345);
     DataLoader restored(data, {4, true, true}, &restored_generator);
-    restored_generator.set_state(saved_generator);
-    restored.load_state(saved);
+    // Through a checkpoint file, as a training program stores it.
+    const std::string path = temp_dir("loader_state") + "/checkpoint.pt";
+    ember::save(Value{{"loader", saved}, {"generator", saved_generator}}, path);
+    const Value checkpoint = ember::load(path);
+    restored_generator.set_state(checkpoint.at("generator").as_tensor());
+    restored.load_state(checkpoint.at("loader"));
     CHECK(restored.epoch() == 1);
     CHECK(restored.batches_done() == (mid_epoch ? 2 : 0));
     CHECK(drain(restored, 2) == expected);
