@@ -31,6 +31,8 @@ class BatchNorm2d : public Module {
 
   std::string type_name() const override { return "BatchNorm2d"; }
   std::string extra_repr() const override;
+  // Version 2 added num_batches_tracked; PyTorch reads the version to upgrade old files.
+  std::int64_t version() const override { return 2; }
 
   std::int64_t num_features;
   double eps;

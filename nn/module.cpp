@@ -232,6 +232,8 @@ void Module::to(Dtype dtype) {
 // ---- state_dict --------------------------------------------------------------------------------
 
 void Module::collect_state(const std::string& prefix, StateDict& out) const {
+  // "conv1." -> "conv1": the metadata keys are module prefixes without the trailing dot.
+  out.set_version(prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1), version());
   for (const Slot& s : parameters_) out.set(prefix + s.name, s.tensor.detach());
   for (const Slot& s : buffers_) {
     if (s.persistent) out.set(prefix + s.name, s.tensor.detach());

@@ -80,6 +80,9 @@ class Module {
   // its own buffers, then its children's, recursively. The tensors are detached handles to the
   // live data (as PyTorch's state_dict is): clone them to keep a snapshot.
   StateDict state_dict() const;
+  // The format version of this module's state (PyTorch's Module._version), recorded in the
+  // state_dict's metadata. A layer whose saved state changed shape over time overrides it.
+  virtual std::int64_t version() const { return 1; }
   // Copies values in place under no-grad. Everything is checked before anything is written, so
   // a failed load leaves the module unchanged. strict: every key must match, or one Error lists
   // all missing and unexpected keys; non-strict: returns them. A shape mismatch is always an

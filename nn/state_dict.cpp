@@ -17,11 +17,24 @@ StateDict::StateDict(const Value& value) {
           values[i].kind_name(), " (is this a checkpoint dict? pick its \"model_state_dict\")");
     items_.emplace_back(*name, values[i].as_tensor());
   }
+  const Value& metadata = value.metadata();
+  if (!metadata.is_dict()) return;
+  for (std::size_t i = 0; i < metadata.keys().size(); ++i) {
+    const auto* prefix = std::get_if<std::string>(&metadata.keys()[i]);
+    const Value& entry = metadata.values()[i];
+    const Value* version = entry.is_dict() ? entry.find(Key(std::string("version"))) : nullptr;
+    if (prefix && version && version->is_int()) versions_.emplace_back(*prefix, version->as_int());
+  }
 }
 
 StateDict::operator Value() const {
   Value out = Value::ordered_dict();
   for (const auto& [key, tensor] : items_) out.set(key, tensor);
+  if (!versions_.empty()) {
+    Value metadata = Value::ordered_dict();
+    for (const auto& [prefix, version] : versions_) metadata.set(prefix, Value{{"version", version}});
+    out.set_metadata(std::move(metadata));
+  }
   return out;
 }
 
@@ -54,6 +67,16 @@ bool StateDict::erase(const std::string& key) {
   if (it == items_.end()) return false;
   items_.erase(it);
   return true;
+}
+
+void StateDict::set_version(const std::string& prefix, std::int64_t version) {
+  for (auto& entry : versions_) {
+    if (entry.first == prefix) {
+      entry.second = version;
+      return;
+    }
+  }
+  versions_.emplace_back(prefix, version);
 }
 
 std::vector<std::string> StateDict::keys() const {

@@ -33,6 +33,12 @@ class StateDict {
   bool erase(const std::string& key);
   std::vector<std::string> keys() const;
 
+  // PyTorch's `_metadata`: for each module prefix ("" for the root, "conv1", ...) the module's
+  // version ({'version': n} in the file). torch.save writes it; load_state_dict in PyTorch
+  // reads it to upgrade old formats (BatchNorm's version 2 added num_batches_tracked).
+  void set_version(const std::string& prefix, std::int64_t version);
+  const std::vector<std::pair<std::string, std::int64_t>>& versions() const { return versions_; }
+
   std::size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
   std::vector<Item>::const_iterator begin() const { return items_.begin(); }
@@ -40,6 +46,7 @@ class StateDict {
 
  private:
   std::vector<Item> items_;
+  std::vector<std::pair<std::string, std::int64_t>> versions_;
 };
 
 }  // namespace ember::nn

@@ -8,34 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "nn/conv2d.h"
-#include "nn/functional.h"
-#include "nn/linear.h"
-#include "nn/max_pool2d.h"
-#include "nn/module.h"
+#include "examples/the_model_class.h"
 #include "tensor/factories.h"
 
 namespace ember::testing {
 
-// The model of PyTorch's "Saving and loading models" tutorial, written as a C++ user would.
-struct TheModelClass : nn::Module {
-  std::shared_ptr<nn::Conv2d> conv1 = register_module("conv1", std::make_shared<nn::Conv2d>(3, 6, 5));
-  std::shared_ptr<nn::MaxPool2d> pool = register_module("pool", std::make_shared<nn::MaxPool2d>(2, 2));
-  std::shared_ptr<nn::Conv2d> conv2 = register_module("conv2", std::make_shared<nn::Conv2d>(6, 16, 5));
-  std::shared_ptr<nn::Linear> fc1 = register_module("fc1", std::make_shared<nn::Linear>(16 * 5 * 5, 120));
-  std::shared_ptr<nn::Linear> fc2 = register_module("fc2", std::make_shared<nn::Linear>(120, 84));
-  std::shared_ptr<nn::Linear> fc3 = register_module("fc3", std::make_shared<nn::Linear>(84, 10));
-
-  Tensor forward(const Tensor& input) override {
-    namespace F = nn::functional;
-    Tensor x = (*pool)(F::relu((*conv1)(input)));  // (N,6,14,14)
-    x = (*pool)(F::relu((*conv2)(x)));              // (N,16,5,5)
-    x = x.view({-1, 16 * 5 * 5});                   // (N,400)
-    x = F::relu((*fc1)(x));
-    x = F::relu((*fc2)(x));
-    return (*fc3)(x);                               // (N,10)
-  }
-};
+using examples::TheModelClass;
 
 inline nlohmann::json load_json(const std::string& relative_path) {
   std::ifstream in(std::string(EMBER_SOURCE_DIR) + "/" + relative_path);

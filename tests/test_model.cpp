@@ -245,3 +245,17 @@ TEST_CASE("model: named_modules, requires_grad_ freezing, zero_grad and to(float
   CHECK(handle.dtype() == kFloat64);  // existing handles see the conversion, as in PyTorch
   CHECK(model(randn({1, 3, 32, 32}, kFloat64)).dtype() == kFloat64);
 }
+
+TEST_CASE("model: state_dict carries PyTorch's _metadata (module versions) through save and load") {
+  auto seq = std::make_shared<nn::Sequential>(std::make_shared<nn::Conv2d>(3, 8, 3),
+                                              std::make_shared<nn::BatchNorm2d>(8));
+  const nn::StateDict sd = seq->state_dict();
+  using Versions = std::vector<std::pair<std::string, std::int64_t>>;
+  CHECK(sd.versions() == Versions{{"", 1}, {"0", 1}, {"1", 2}});  // BatchNorm is at version 2
+  const Value value = sd;
+  REQUIRE(value.metadata().is_dict());
+  CHECK(value.metadata().at("1").at("version").as_int() == 2);
+  const nn::StateDict back = value;
+  CHECK(back.versions() == sd.versions());
+  CHECK(back.keys() == sd.keys());
+}
