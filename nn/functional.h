@@ -73,3 +73,10 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::mean);
 
 }  // namespace ember::nn::functional
+
+// conv2d, max_pool2d, avg_pool2d and adaptive_avg_pool2d are declared next to their layers;
+// including them here makes this the one header for all of torch.nn.functional's forms.
+#include "nn/adaptive_avg_pool2d.h"
+#include "nn/avg_pool2d.h"
+#include "nn/conv2d.h"
+#include "nn/max_pool2d.h"

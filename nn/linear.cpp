@@ -55,7 +55,8 @@ namespace functional {
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   check_linear_args(input, weight, bias);
   const std::int64_t in = weight.size(1), out_features = weight.size(0);
-  const std::int64_t rows = input.numel() / in;
+  std::int64_t rows = 1;  // the product of the leading dims (numel / in fails for in == 0)
+  for (std::int64_t d = 0; d + 1 < input.dim(); ++d) rows *= input.size(d);
   Shape out_shape = input.shape();
   out_shape.back() = out_features;
 

@@ -41,6 +41,8 @@ TEST_CASE("linear: equals x W^T + b and records AddmmBackward0") {
   CHECK(F::linear(randn({2, 4, 7}), w).shape() == Shape{2, 4, 3});
   CHECK(F::linear(randn({7}), w).shape() == Shape{3});
   CHECK(F::linear(randn({0, 7}), w).shape() == Shape{0, 3});
+  // No input features: the output is the bias alone.
+  CHECK(equal(nn::Linear(0, 2)(zeros({4, 0})), zeros({4, 2})));
 }
 
 TEST_CASE("Linear: registration, PyTorch's default initialisation and forward") {
