@@ -25,6 +25,15 @@ class Value {
   enum class Kind { none, boolean, integer, real, string, tensor, list, tuple, dict };
 
   Value() = default;  // None
+  Value(const Value&) = default;
+  Value(Value&&) = default;
+  Value& operator=(Value&&) = default;
+  // Copy-then-move, so that `v = v.at("model_state_dict")` works: the source lives inside the
+  // destination and must be copied before the destination's old contents are released.
+  Value& operator=(const Value& other) {
+    if (this != &other) *this = Value(other);
+    return *this;
+  }
   Value(std::nullptr_t) {}
   Value(bool b) : kind_(Kind::boolean), int_(b) {}
   Value(int i) : kind_(Kind::integer), int_(i) {}

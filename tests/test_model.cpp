@@ -259,3 +259,10 @@ TEST_CASE("model: state_dict carries PyTorch's _metadata (module versions) throu
   CHECK(back.versions() == sd.versions());
   CHECK(back.keys() == sd.keys());
 }
+
+TEST_CASE("model: a Value can be replaced by one of its own entries") {
+  Value checkpoint{{"epoch", 3}, {"model_state_dict", Value{{"w", ones({2})}}}};
+  checkpoint = checkpoint.at("model_state_dict");  // the tutorial's habit, in C++
+  CHECK(checkpoint.keys().size() == 1);
+  CHECK(equal(checkpoint.at("w").as_tensor(), ones({2})));
+}
