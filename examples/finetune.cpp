@@ -272,15 +272,15 @@ int main(int argc, char** argv) {
                  ".pt file: a state_dict or a checkpoint with model_state_dict (default: make one)");
   app.add_option("--data", options.data, "folder with the Fashion-MNIST IDX files")->capture_default_str();
   app.add_flag("--synthetic", options.synthetic, "train on random images instead of --data");
-  app.add_option("--epochs", options.epochs)->capture_default_str();
-  app.add_option("--batch-size", options.batch_size)->capture_default_str();
+  app.add_option("--epochs", options.epochs, "passes over the training images")->capture_default_str();
+  app.add_option("--batch-size", options.batch_size, "training images per step")->capture_default_str();
   app.add_option("--limit-train", options.limit_train, "use the first N training images (0: all)")
       ->capture_default_str();
   app.add_option("--limit-test", options.limit_test, "use the first N test images (0: all)")
       ->capture_default_str();
   app.add_option("--lr", options.lr, "SGD learning rate (momentum 0.9)")->capture_default_str();
-  app.add_option("--threads", options.threads)->capture_default_str();
-  app.add_option("--seed", options.seed)->capture_default_str();
+  app.add_option("--threads", options.threads, "CPU threads")->capture_default_str();
+  app.add_option("--seed", options.seed, "seed of the initial weights, the synthetic data and the shuffling")->capture_default_str();
   app.add_option("--save", options.save, "write {epoch, model_state_dict, optimizer_state_dict, loss} here");
   try {
     app.parse(argc, argv);
