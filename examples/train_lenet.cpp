@@ -1,5 +1,6 @@
-// train_lenet: trains LeNet-5 (examples/lenet.h) on Fashion-MNIST, writing a checkpoint that
-// PyTorch opens at the end of every epoch, and resumes from one exactly.
+// train_lenet: trains LeNet-5, the tutorial's TheModelClass for 1x28x28 images
+// (examples/the_model_class.h), on Fashion-MNIST, writing a checkpoint that PyTorch opens at the
+// end of every epoch, and resumes from one exactly.
 //
 //   train_lenet --epochs 2 --checkpoint runs/lenet.pt --metrics runs/metrics.csv --plot runs/metrics.svg
 //   train_lenet --epochs 3 --resume runs/lenet.pt --metrics runs/metrics.csv --plot runs/metrics.svg
@@ -29,7 +30,7 @@
 #include "data/metrics.h"
 #include "data/plot.h"
 #include "data/progress.h"
-#include "examples/lenet.h"
+#include "examples/the_model_class.h"
 #include "optim/sgd.h"
 #include "serialize/serialize.h"
 #include "tensor/autograd.h"
@@ -40,6 +41,7 @@ using namespace ember;
 namespace {
 
 constexpr const char* kFormat = "train_lenet/1";
+constexpr const char* kPlotTitle = "LeNet-5 on Fashion-MNIST";
 
 // What decides a run's numbers. A resumed run takes it from the checkpoint so that it
 // continues exactly the run that wrote it.
@@ -170,7 +172,7 @@ int train(Options options, const CLI::App& app) {
 
   // One seeded generator draws the initial weights and then every epoch's shuffle.
   manual_seed(static_cast<std::uint64_t>(recipe.seed));
-  examples::LeNet model;
+  examples::TheModelClass model(/*in_channels=*/1, /*conv1_padding=*/2);  // 28x28 in, 16x5x5 at fc1
   optim::SGD optimizer(model.parameters(), optim::SGDOptions(recipe.lr).momentum(recipe.momentum));
   data::DataLoader loader(train_set, {recipe.batch_size, /*shuffle=*/true}, &default_generator());
   data::MetricsLog metrics(options.metrics);  // rewrites the CSV whole after every epoch
@@ -211,10 +213,10 @@ int train(Options options, const CLI::App& app) {
                    {"ember_metrics", metrics.state()}},
                   options.checkpoint);  // atomic: a kill leaves the previous epoch's file
     }
-    if (!options.plot.empty()) data::write_metrics_svg(options.plot, metrics.rows(), {"LeNet-5 on Fashion-MNIST"});
+    if (!options.plot.empty()) data::write_metrics_svg(options.plot, metrics.rows(), {kPlotTitle});
   }
   if (!options.plot.empty() && start_epoch >= options.epochs) {
-    data::write_metrics_svg(options.plot, metrics.rows(), {"LeNet-5 on Fashion-MNIST"});
+    data::write_metrics_svg(options.plot, metrics.rows(), {kPlotTitle});
   }
   for (const std::string* path : {&options.checkpoint, &options.metrics, &options.plot}) {
     if (!path->empty()) std::cout << "wrote " << *path << "\n";
