@@ -42,7 +42,7 @@ using namespace ember;
 namespace {
 
 // The model we fine-tune: LeNet-5 with a BatchNorm after each convolution, for 1x28x28 images.
-// Its keys are those of examples/lenet.h (train_lenet's checkpoints) plus bn1.* and bn2.*.
+// Its keys are those of examples/the_model_class.h (TheModelClass(1, 2)) (train_lenet's checkpoints) plus bn1.* and bn2.*.
 // conv1 ... fc2 are the feature layers; fc3 is the head.
 struct FineTuneNet : nn::Module {
   std::shared_ptr<nn::Conv2d> conv1 = register_module("conv1", std::make_shared<nn::Conv2d>(1, 6, 5, 1, 2));

@@ -248,14 +248,9 @@ StateDict Module::state_dict() const {
 }
 
 LoadResult Module::load_state_dict(const StateDict& state_dict, bool strict) {
-  // The destination tensors, by key, in this module's order.
-  std::vector<std::pair<std::string, Tensor>> own;
-  collect_parameters("", true, own);
-  {
-    std::vector<std::pair<std::string, Tensor>> buffers;
-    collect_buffers("", true, /*persistent_only=*/true, buffers);
-    own.insert(own.end(), buffers.begin(), buffers.end());
-  }
+  // The destination tensors, in state_dict order (so missing keys are reported in it too).
+  // They are detached handles onto the live storage: writing into them updates the module.
+  const StateDict own = this->state_dict();
 
   // Check everything before writing anything, so that a failed load changes nothing.
   LoadResult result;

@@ -22,8 +22,9 @@ namespace ember {
 
 using serialize::SaveOptions;
 
-// Writes value in PyTorch's format (what torch.save writes since 1.6). Python's
-// torch.load(path, weights_only=True) reads it back; dicts flagged ordered_dict() become
+// Writes value in PyTorch's format (what torch.save writes since 1.6). Python's torch.load
+// reads it back, with weights_only=True too where the PyTorch version can (1.13's safe loader
+// has no Python floats, so it takes state_dicts but not checkpoints); dicts flagged ordered_dict() become
 // collections.OrderedDict, with their `_metadata` if set. The write is atomic: until it
 // returns, path holds its old content (or nothing); a kill or crash never leaves it damaged.
 void save(const Value& value, const std::string& path, const SaveOptions& options = SaveOptions());

@@ -266,3 +266,13 @@ TEST_CASE("model: a Value can be replaced by one of its own entries") {
   CHECK(checkpoint.keys().size() == 1);
   CHECK(equal(checkpoint.at("w").as_tensor(), ones({2})));
 }
+
+TEST_CASE("model: missing keys are reported in state_dict order, buffers beside their parameters") {
+  auto model = std::make_shared<nn::Sequential>(std::make_shared<nn::Conv2d>(3, 8, 3),
+                                                std::make_shared<nn::BatchNorm2d>(8),
+                                                std::make_shared<nn::Linear>(4, 2));
+  nn::LoadResult result = model->load_state_dict(nn::StateDict(), /*strict=*/false);
+  CHECK(result.missing_keys == model->state_dict().keys());
+  CHECK(result.missing_keys[6] == "1.num_batches_tracked");
+  CHECK(result.missing_keys[7] == "2.weight");
+}
