@@ -90,7 +90,11 @@ void accumulate_into_leaf(TensorImpl& leaf, const Tensor& g) {
   check(grad.shape() == leaf.shape, "backward: gradient of shape ", shape_str(grad.shape()),
         " does not match the leaf's shape ", shape_str(leaf.shape));
   if (!leaf.grad) {
-    leaf.grad = grad.clone().impl_ptr();
+    // Steal the gradient when nothing else can see its memory (PyTorch does the same);
+    // otherwise copy it. Saves a parameter-sized copy per leaf and step.
+    const bool sole_owner = grad.impl_ptr().use_count() <= 2 && grad.storage().use_count() == 1 &&
+                            grad.is_contiguous() && grad.storage_offset() == 0;
+    leaf.grad = sole_owner ? grad.impl_ptr() : grad.clone().impl_ptr();
   } else {
     Tensor(leaf.grad).add_(grad);
   }
