@@ -92,11 +92,7 @@ void Adam::step() {
     for (Tensor& param : group.params) {
       const Tensor grad = param.grad();
       if (!grad.defined()) continue;
-      auto* state = static_cast<AdamParamState*>(this->state(param));
-      if (state == nullptr) {
-        set_state(param, std::make_unique<AdamParamState>());
-        state = static_cast<AdamParamState*>(this->state(param));
-      }
+      auto* state = &state_or_create<AdamParamState>(param);
       detail::adam_update(param, grad, *state, h);
     }
   }

@@ -67,11 +67,7 @@ void AdamW::step() {
     for (Tensor& param : group.params) {
       const Tensor grad = param.grad();
       if (!grad.defined()) continue;
-      auto* state = static_cast<AdamParamState*>(this->state(param));
-      if (state == nullptr) {
-        set_state(param, std::make_unique<AdamParamState>());
-        state = static_cast<AdamParamState*>(this->state(param));
-      }
+      auto* state = &state_or_create<AdamParamState>(param);
       detail::adam_update(param, grad, *state, h);
     }
   }

@@ -114,6 +114,12 @@ class Optimizer {
   // Stores a parameter's state; a new parameter goes last in state_dict's order, as in
   // Python's dict.
   void set_state(const Tensor& param, std::unique_ptr<ParamState> state);
+  // The state of param, created empty on its first step (how every step() starts).
+  template <class State>
+  State& state_or_create(const Tensor& param) {
+    if (state(param) == nullptr) set_state(param, std::make_unique<State>());
+    return *static_cast<State*>(state(param));
+  }
 
   const std::string& name() const { return name_; }
 

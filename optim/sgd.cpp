@@ -120,11 +120,7 @@ void SGD::step() {
     for (Tensor& param : group.params) {
       const Tensor grad_tensor = param.grad();
       if (!grad_tensor.defined()) continue;
-      auto* state = static_cast<SGDParamState*>(this->state(param));
-      if (state == nullptr) {
-        set_state(param, std::make_unique<SGDParamState>());
-        state = static_cast<SGDParamState*>(this->state(param));
-      }
+      auto* state = &state_or_create<SGDParamState>(param);
       const bool first = !state->momentum_buffer.defined();
       if (o.momentum() != 0.0 && first) state->momentum_buffer = empty_like(param);
       Tensor p = param.contiguous();
