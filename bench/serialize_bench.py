@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """torch.save / torch.load against ember::save / ember::load on the same state_dict: 100 million
-float32 parameters (400 MB) in 10 tensors, best of 3 runs each, page cache warm for both.
+float32 parameters (400 MB) in 10 tensors, best of 5 runs each, page cache warm for both.
 
 usage: bench/serialize_bench.py BUILD_DIR/bench/serialize_bench [--params N] [--dir DIR]
 Exit status 1 unless ember is at least as fast as PyTorch both ways and above 1 GB/s.
@@ -30,7 +30,7 @@ def main():
     parser.add_argument("--params", type=int, default=100_000_000)
     parser.add_argument("--tensors", type=int, default=10)
     parser.add_argument("--dir", default=".")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     n = args.params // args.tensors
     state = OrderedDict((f"layer{k}.weight", ((torch.arange(n, dtype=torch.int64) * 7 + k) % 1000).float() * 1e-3)

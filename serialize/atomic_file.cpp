@@ -52,16 +52,35 @@ void AtomicFile::fail(const std::string& what) const {
   throw SerializeError("save", path_, "", reason);
 }
 
+// Why saving streams: left alone, the kernel keeps a whole checkpoint as dirty pages in memory
+// and writes it out only when forced, all at once: by fsync, or (without fsync) by ext4 at the
+// rename over an existing file, which flushes the new file first. For a 400 MB state_dict that
+// stall cost as much as the writing itself. Starting writeback of each 8 MiB as soon as it is
+// written (sync_file_range does not wait) overlaps the disk with the copying of the rest, so the
+// final fsync or rename finds almost nothing left to do. Measured on the 2-core machine with
+// 400 MB: 0.33 s -> 0.22 s with fsync, 0.29 s -> 0.23 s without (bench/serialize_bench.py).
+namespace {
+constexpr std::size_t kWritebackChunk = std::size_t{8} << 20;
+}
+
 void AtomicFile::write_all(const void* data, std::size_t size) {
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
-    // Linux caps one write at about 2 GiB; larger tensors take several calls.
-    std::size_t chunk = size < (std::size_t{1} << 30) ? size : (std::size_t{1} << 30);
+    std::size_t chunk = size < kWritebackChunk ? size : kWritebackChunk;
     ssize_t n = ::write(fd_, p, chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) fail("write failed");
     p += n;
     size -= static_cast<std::size_t>(n);
+    written_ += static_cast<std::uint64_t>(n);
+#ifdef __linux__
+    if (written_ - writeback_to_ >= kWritebackChunk) {
+      // Only a hint: if it fails (a file system without it), fsync/rename still do the work.
+      ::sync_file_range(fd_, static_cast<off_t>(writeback_to_), static_cast<off_t>(written_ - writeback_to_),
+                        SYNC_FILE_RANGE_WRITE);
+      writeback_to_ = written_;
+    }
+#endif
   }
 }
 
