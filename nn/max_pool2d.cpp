@@ -25,11 +25,12 @@ void max_pool2x2_plane(const T* plane, T* y, std::int32_t* index, const detail::
       const std::int64_t at = 2 * oh * width + 2 * ow;
       T best = top[2 * ow];
       std::int64_t best_at = at;
+      // Branch-free selects: which of the four wins is data, and a mispredicted branch per
+      // compare cost more than the compares.
       auto consider = [&](T v, std::int64_t where) {
-        if (v > best || std::isnan(v)) {
-          best = v;
-          best_at = where;
-        }
+        const bool take = v > best || v != v;  // v != v: NaN
+        best = take ? v : best;
+        best_at = take ? where : best_at;
       };
       consider(top[2 * ow + 1], at + 1);
       consider(bottom[2 * ow], at + width);
