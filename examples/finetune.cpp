@@ -118,7 +118,7 @@ void init_weights(nn::Module& model) {
   std::cout << "=> init weights from normal distribution\n";
   for (nn::Module* m : model.modules()) {
     if (auto* conv = dynamic_cast<nn::Conv2d*>(m)) {
-      nn::init::normal_(conv->weight(), 0.0, 0.001);
+      nn::init::normal_(conv->weight, 0.0, 0.001);
     } else if (auto* bn = dynamic_cast<nn::BatchNorm2d*>(m)) {
       nn::init::constant_(bn->weight, 1.0);
       nn::init::constant_(bn->bias, 0.0);

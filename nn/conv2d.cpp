@@ -287,20 +287,18 @@ Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, Pair kernel_
   // gain sqrt(3 / fan_in) with gain sqrt(2 / (1 + 5)), that is 1 / sqrt(fan_in).
   Tensor w = empty({out_channels, in_channels / groups, kernel_size.h, kernel_size.w});
   init::kaiming_uniform_(w, std::sqrt(5.0));
-  register_parameter("weight", w);
+  weight = register_parameter("weight", w);
   if (bias) {
     const double fan_in = static_cast<double>(in_channels / groups * kernel_size.h * kernel_size.w);
     const double bound = 1.0 / std::sqrt(fan_in);
     Tensor b = empty({out_channels});
     init::uniform_(b, -bound, bound);
-    register_parameter("bias", b);
+    this->bias = register_parameter("bias", b);
   }
 }
 
-Tensor Conv2d::bias() { return has_bias_ ? parameter("bias") : Tensor(); }
-
 Tensor Conv2d::forward(const Tensor& input) {
-  return functional::conv2d(input, weight(), bias(), stride_, padding_, dilation_, groups_);
+  return functional::conv2d(input, weight, bias, stride_, padding_, dilation_, groups_);
 }
 
 std::string Conv2d::extra_repr() const {

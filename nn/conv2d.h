@@ -41,10 +41,6 @@ class Conv2d : public Module {
   // only where they differ from the defaults, as PyTorch prints it.
   std::string extra_repr() const override;
 
-  Tensor& weight() { return parameter("weight"); }
-  // Undefined when the layer was made with bias = false.
-  Tensor bias();
-
   std::int64_t in_channels() const { return in_channels_; }
   std::int64_t out_channels() const { return out_channels_; }
   Pair kernel_size() const { return kernel_size_; }
@@ -52,6 +48,9 @@ class Conv2d : public Module {
   Pair padding() const { return padding_; }
   Pair dilation() const { return dilation_; }
   std::int64_t groups() const { return groups_; }
+
+  Tensor weight;  // handles to the registered parameters, as in Linear and BatchNorm2d
+  Tensor bias;    // undefined when constructed with bias = false
 
  private:
   std::int64_t in_channels_;

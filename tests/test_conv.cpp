@@ -165,7 +165,7 @@ TEST_CASE("Conv2d: parameters, default init and state_dict keys as PyTorch's") {
   CHECK(keys[0].first == "weight");
   CHECK(keys[0].second.shape() == Shape{6, 2, 3, 2});
   CHECK(no_bias.state_dict().keys() == std::vector<std::string>{"weight"});
-  CHECK_FALSE(no_bias.bias().defined());
+  CHECK_FALSE(no_bias.bias.defined());
   CHECK(no_bias.forward(randn({1, 4, 5, 5})).shape() == Shape{1, 6, 3, 4});
 }
 

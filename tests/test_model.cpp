@@ -140,7 +140,7 @@ TEST_CASE("model: the tutorial's init_weights and partial loading of pretrained 
   // init_weights: walk the modules; normal_(std=0.001) on Conv2d weights, constants on BatchNorm.
   for (nn::Module* m : model->modules()) {
     if (auto* conv = dynamic_cast<nn::Conv2d*>(m)) {
-      nn::init::normal_(conv->weight(), 0.0, 0.001);
+      nn::init::normal_(conv->weight, 0.0, 0.001);
     } else if (auto* bn = dynamic_cast<nn::BatchNorm2d*>(m)) {
       nn::init::constant_(bn->weight, 1.0);
       nn::init::constant_(bn->bias, 0.0);
@@ -235,7 +235,7 @@ TEST_CASE("model: named_modules, requires_grad_ freezing, zero_grad and to(float
   model.conv1->requires_grad_(false);
   Tensor loss = model(randn({2, 3, 32, 32})).sum();
   loss.backward();
-  CHECK_FALSE(model.conv1->weight().grad().defined());
+  CHECK_FALSE(model.conv1->weight.grad().defined());
   CHECK(model.fc1->weight.grad().defined());
   model.zero_grad();
   CHECK_FALSE(model.fc1->weight.grad().defined());
