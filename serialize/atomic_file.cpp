@@ -57,8 +57,8 @@ void AtomicFile::fail(const std::string& what) const {
 // rename over an existing file, which flushes the new file first. For a 400 MB state_dict that
 // stall cost as much as the writing itself. Starting writeback of each 8 MiB as soon as it is
 // written (sync_file_range does not wait) overlaps the disk with the copying of the rest, so the
-// final fsync or rename finds almost nothing left to do. Measured on the 2-core machine with
-// 400 MB: 0.33 s -> 0.22 s with fsync, 0.29 s -> 0.23 s without (bench/serialize_bench.py).
+// final fsync or rename finds almost nothing left to do. bench/serialize_bench.py, 400 MB on
+// the 2-core machine: 0.40-0.42 s -> 0.29-0.33 s with fsync, 0.43-0.57 s -> 0.32-0.34 s without.
 namespace {
 constexpr std::size_t kWritebackChunk = std::size_t{8} << 20;
 }
