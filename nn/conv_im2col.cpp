@@ -29,8 +29,9 @@ ValidRange valid_range(std::int64_t offset, std::int64_t stride, std::int64_t si
 // Why it is fast: with a horizontal stride of 1 every window row is a contiguous run of an input
 // row, and once the image is copied into a zero-padded buffer no run needs a bounds test or a
 // zero fill either. The runs are short (10 to 32 values in LeNet), where a call to memcpy costs
-// more than the copy itself; fixed 8-value blocks compile to inline vector moves. This made
-// im2col, which had taken as long as the GEMM it feeds, several times faster.
+// more than the copy itself; fixed 8-value blocks compile to inline vector moves. In LeNet's
+// training step im2col (with its memcpy calls) went from a quarter of the time to a tenth, and
+// the step got about 25% faster (bench/train_throughput --model lenet5).
 
 template <class T>
 using Block = Eigen::Array<T, 8, 1>;
