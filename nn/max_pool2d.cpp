@@ -14,20 +14,24 @@ namespace {
 
 // The 2x2 window with stride 2 of LeNet and most small CNNs, unrolled: four loads and three
 // compares per output, where the general loop spends more on its loop bounds than on the
-// comparisons. Same rule as the general kernel (first maximum wins, NaN propagates).
+// comparisons. Same rule as the general kernel (first maximum wins, NaN propagates). The
+// selects are branch-free and the offsets int32 (the width of a float), so that the compiler
+// vectorises the row: which of the four wins is data, and a mispredicted branch per compare
+// cost more than the compares.
 template <class T>
 void max_pool2x2_plane(const T* plane, T* y, std::int32_t* index, const detail::PoolGeometry& g) {
-  const std::int64_t width = g.width;
-  for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+  const std::int32_t width = static_cast<std::int32_t>(g.width);
+  const std::int32_t out_w = static_cast<std::int32_t>(g.out_w);
+  for (std::int32_t oh = 0; oh < g.out_h; ++oh) {
     const T* top = plane + 2 * oh * width;
     const T* bottom = top + width;
-    for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-      const std::int64_t at = 2 * oh * width + 2 * ow;
+    T* y_row = y + oh * out_w;
+    std::int32_t* index_row = index ? index + oh * out_w : nullptr;
+    for (std::int32_t ow = 0; ow < out_w; ++ow) {
+      const std::int32_t at = 2 * oh * width + 2 * ow;
       T best = top[2 * ow];
-      std::int64_t best_at = at;
-      // Branch-free selects: which of the four wins is data, and a mispredicted branch per
-      // compare cost more than the compares.
-      auto consider = [&](T v, std::int64_t where) {
+      std::int32_t best_at = at;
+      auto consider = [&](T v, std::int32_t where) {
         const bool take = v > best || v != v;  // v != v: NaN
         best = take ? v : best;
         best_at = take ? where : best_at;
@@ -35,8 +39,8 @@ void max_pool2x2_plane(const T* plane, T* y, std::int32_t* index, const detail::
       consider(top[2 * ow + 1], at + 1);
       consider(bottom[2 * ow], at + width);
       consider(bottom[2 * ow + 1], at + width + 1);
-      y[oh * g.out_w + ow] = best;
-      if (index) index[oh * g.out_w + ow] = static_cast<std::int32_t>(best_at);
+      y_row[ow] = best;
+      if (index_row) index_row[ow] = best_at;
     }
   }
 }
