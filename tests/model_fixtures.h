@@ -9,17 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "examples/the_model_class.h"
+#include "tests/golden.h"
 #include "tensor/factories.h"
 
 namespace ember::testing {
 
 using examples::TheModelClass;
-
-inline nlohmann::json load_json(const std::string& relative_path) {
-  std::ifstream in(std::string(EMBER_SOURCE_DIR) + "/" + relative_path);
-  if (!in) throw Error("cannot open fixture " + relative_path);
-  return nlohmann::json::parse(in);
-}
 
 // {"shape": [...], "values": [...]} -> a float32 tensor (int64 when asked).
 inline Tensor tensor_from_json(const nlohmann::json& j, Dtype dtype = kFloat32) {
@@ -35,18 +30,6 @@ inline nn::StateDict state_dict_from_json(const nlohmann::json& j) {
     sd.set(it.key(), tensor_from_json(it.value(), counter ? kInt64 : kFloat32));
   }
   return sd;
-}
-
-// max |a - b| / max |b|: the relative error of a whole tensor.
-inline double relative_error(const Tensor& a, const Tensor& b) {
-  if (a.shape() != b.shape()) return INFINITY;
-  std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double diff = 0, scale = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    diff = std::max(diff, std::abs(x[i] - y[i]));
-    scale = std::max(scale, std::abs(y[i]));
-  }
-  return scale == 0 ? diff : diff / scale;
 }
 
 // max |a - b| <= rtol * max |b| + atol. The absolute floor only matters for gradients that are

@@ -12,38 +12,21 @@
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
 #include "tensor/ops.h"
+#include "tests/golden.h"
 #include "tests/gradcheck.h"
 
 using namespace ember;
 using nlohmann::json;
+using testing::relative_error;
 
 namespace {
 
-const json& goldens() {
-  static const json data = [] {
-    std::ifstream file(EMBER_SOURCE_DIR "/tests/fixtures/conv_golden.json");
-    REQUIRE_MESSAGE(file.good(), "missing tests/fixtures/conv_golden.json");
-    return json::parse(file);
-  }();
-  return data;
-}
+const json& goldens() { return testing::fixture_json("conv_golden.json"); }
 
 // A {"shape": [...], "data": [...]} entry as a float32 tensor (undefined for null).
 Tensor from_json(const json& entry) {
   if (entry.is_null()) return Tensor();
   return tensor(entry["data"].get<std::vector<double>>(), entry["shape"].get<Shape>(), kFloat32);
-}
-
-// max |actual - expected| / max |expected|: the relative error of the whole tensor.
-double relative_error(const Tensor& actual, const Tensor& expected) {
-  REQUIRE(actual.shape() == expected.shape());
-  const std::vector<double> a = actual.to_vector<double>(), e = expected.to_vector<double>();
-  double diff = 0, scale = 1e-30;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(a[i] - e[i]));
-    scale = std::max(scale, std::abs(e[i]));
-  }
-  return diff / scale;
 }
 
 nn::Pair pair_of(const json& v) { return {v[0].get<std::int64_t>(), v[1].get<std::int64_t>()}; }

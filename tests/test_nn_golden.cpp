@@ -21,6 +21,7 @@
 #include "nn/sequential.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
+#include "tests/golden.h"
 
 namespace ember {
 namespace {
@@ -28,14 +29,7 @@ namespace {
 namespace F = nn::functional;
 using json = nlohmann::json;
 
-const json& golden() {
-  static const json data = [] {
-    std::ifstream in(std::string(EMBER_SOURCE_DIR) + "/tests/fixtures/nn_golden.json");
-    REQUIRE(in.good());
-    return json::parse(in);
-  }();
-  return data;
-}
+const json& golden() { return testing::fixture_json("nn_golden.json"); }
 
 // {"shape", "dtype", "data"} -> a tensor.
 Tensor decode(const json& j) {

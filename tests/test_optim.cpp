@@ -15,6 +15,7 @@
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
 #include "tensor/ops.h"
+#include "tests/golden.h"
 
 using namespace ember;
 using namespace ember::optim;
@@ -22,14 +23,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const json& golden() {
-  static const json data = [] {
-    std::ifstream in(std::string(EMBER_SOURCE_DIR) + "/tests/fixtures/optim_golden.json");
-    REQUIRE_MESSAGE(in.good(), "missing tests/fixtures/optim_golden.json");
-    return json::parse(in);
-  }();
-  return data;
-}
+const json& golden() { return testing::fixture_json("optim_golden.json"); }
 
 Shape shape_of(const json& j) { return j.get<std::vector<std::int64_t>>(); }
 

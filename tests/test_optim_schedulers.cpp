@@ -12,6 +12,7 @@
 
 #include "optim/optim.h"
 #include "tensor/factories.h"
+#include "tests/golden.h"
 
 using namespace ember;
 using namespace ember::optim;
@@ -19,14 +20,7 @@ using json = nlohmann::json;
 
 namespace {
 
-const json& golden() {
-  static const json data = [] {
-    std::ifstream in(std::string(EMBER_SOURCE_DIR) + "/tests/fixtures/optim_golden.json");
-    REQUIRE_MESSAGE(in.good(), "missing tests/fixtures/optim_golden.json");
-    return json::parse(in);
-  }();
-  return data;
-}
+const json& golden() { return testing::fixture_json("optim_golden.json"); }
 
 // Two groups of one parameter each, with lr 0.1 and 0.05, as in the golden script.
 struct TwoGroups {
