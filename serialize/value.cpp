@@ -1,6 +1,8 @@
 // Value: typed access with clear errors, and the dict operations.
 #include "serialize/value.h"
 
+#include "nn/python_repr.h"
+
 #include <algorithm>
 #include <unordered_set>
 
@@ -184,6 +186,29 @@ void Value::set(const Key& key, Value v) {
 std::size_t Value::size() const {
   check(is_sequence() || is_dict(), "Value: size() of a ", kind_name());
   return items_.size();
+}
+
+std::string python_repr(const Value& v, const std::function<std::string(const Tensor&)>& tensor_repr) {
+  std::string s;
+  switch (v.kind()) {
+    case Value::Kind::none: return "None";
+    case Value::Kind::boolean: return v.as_bool() ? "True" : "False";
+    case Value::Kind::integer: return std::to_string(v.as_int());
+    case Value::Kind::real: return nn::python_float_repr(v.as_double());
+    case Value::Kind::string: return "'" + v.as_string() + "'";
+    case Value::Kind::tensor: return tensor_repr ? tensor_repr(v.as_tensor()) : str(v.as_tensor());
+    case Value::Kind::list:
+    case Value::Kind::tuple:
+      for (const Value& item : v.items()) s += (s.empty() ? "" : ", ") + python_repr(item, tensor_repr);
+      if (v.is_list()) return "[" + s + "]";
+      return "(" + s + (v.size() == 1 ? ",)" : ")");  // (1,): a 1-tuple keeps its comma
+    case Value::Kind::dict:
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        s += (i ? ", " : "") + key_str(v.keys()[i]) + ": " + python_repr(v.values()[i], tensor_repr);
+      }
+      return "{" + s + "}";
+  }
+  return "?";
 }
 
 }  // namespace ember

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -121,5 +122,11 @@ class Value {
   bool ordered_ = false;
   std::shared_ptr<const Value> metadata_;  // dicts only; immutable, so sharing it is a copy
 };
+
+// Python's repr() of the value torch.load would return: None, True, 3, 0.001, 'text', [1, 2],
+// (1,), {'lr': 0.01, 'params': [0, 1]}. Tensors print as tensor_repr says, by default as str()
+// prints them (PyTorch's "tensor([...])"); `ember inspect` passes one that prints dtype and shape.
+std::string python_repr(const Value& value,
+                        const std::function<std::string(const Tensor&)>& tensor_repr = {});
 
 }  // namespace ember

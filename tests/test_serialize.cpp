@@ -152,3 +152,22 @@ TEST_CASE("serialize: files larger than the 8 MiB writeback chunk read back exac
     CHECK(std::equal(s.data_ptr<float>(), s.data_ptr<float>() + n, big.data_ptr<float>()));
   }
 }
+
+TEST_CASE("python_repr prints a loaded value as Python's repr does") {
+  Value group = Value::dict();
+  group.set("lr", 0.0001);
+  group.set("nesterov", false);
+  group.set("params", Value::list({0, 1}));
+  group.set("eps", 1e-08);
+  group.set("name", "sgd");
+  group.set("none", Value());
+  group.set("pair", Value::tuple({1}));
+  CHECK(python_repr(group) ==
+        "{'lr': 0.0001, 'nesterov': False, 'params': [0, 1], 'eps': 1e-08, 'name': 'sgd', 'none': None, "
+        "'pair': (1,)}");
+  Value state = Value::dict_from({std::int64_t{3}}, {Value(arange(0, 2, 1, kFloat32))});
+  CHECK(python_repr(state) == "{3: tensor([0., 1.])}");
+  CHECK(python_repr(state, [](const Tensor& t) { return std::string(dtype_name(t.dtype())); }) ==
+        "{3: float32}");
+  CHECK(python_repr(Value::tuple({1, 2.5})) == "(1, 2.5)");
+}

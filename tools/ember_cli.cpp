@@ -7,7 +7,6 @@
 // A file that cannot be read gives one line on stderr and exit code 1.
 #include <CLI/CLI.hpp>
 
-#include <charconv>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -19,18 +18,6 @@ using ember::Tensor;
 using ember::Value;
 
 namespace {
-
-// Python's repr of a float: the shortest string that reads back as the same double.
-std::string float_repr(double d) {
-  if (d != d) return "nan";
-  if (d == 1.0 / 0.0) return "inf";
-  if (d == -1.0 / 0.0) return "-inf";
-  char buffer[64];
-  auto end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
-  std::string s(buffer, end);
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
-}
 
 std::string shape_text(const Tensor& t) {
   std::string s = "[";
@@ -45,36 +32,10 @@ std::string key_text(const Key& key) {
 
 bool is_scalar(const Value& v) { return !v.is_dict() && !v.is_sequence() && !v.is_tensor(); }
 
-// A Python-like one-line repr, for scalars and for small containers of scalars.
+// A Python-like one-line repr, for scalars and for small containers of scalars; tensors as
+// their dtype and shape.
 std::string repr(const Value& v) {
-  switch (v.kind()) {
-    case Value::Kind::none: return "None";
-    case Value::Kind::boolean: return v.as_bool() ? "True" : "False";
-    case Value::Kind::integer: return std::to_string(v.as_int());
-    case Value::Kind::real: return float_repr(v.as_double());
-    case Value::Kind::string: return "'" + v.as_string() + "'";
-    case Value::Kind::tensor: {
-      const Tensor& t = v.as_tensor();
-      return std::string(ember::dtype_name(t.dtype())) + " " + shape_text(t);
-    }
-    case Value::Kind::list:
-    case Value::Kind::tuple: {
-      std::string s = v.is_list() ? "[" : "(";
-      for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + repr(v.items()[i]);
-      if (v.is_tuple() && v.size() == 1) s += ",";
-      return s + (v.is_list() ? "]" : ")");
-    }
-    case Value::Kind::dict: {
-      std::string s = "{";
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        const Key& k = v.keys()[i];
-        s += (i ? ", " : "") + (std::holds_alternative<std::string>(k) ? "'" + key_text(k) + "'" : key_text(k)) +
-             ": " + repr(v.values()[i]);
-      }
-      return s + "}";
-    }
-  }
-  return "?";
+  return ember::python_repr(v, [](const Tensor& t) { return std::string(ember::dtype_name(t.dtype())) + " " + shape_text(t); });
 }
 
 // Flat enough to print on one line: scalars, and containers holding only scalars (or lists of
