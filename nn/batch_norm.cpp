@@ -6,7 +6,7 @@
 
 #include "nn/functional.h"
 #include "nn/init.h"
-#include "nn/python_repr.h"
+#include "tensor/python_repr.h"
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
 #include "tensor/factories.h"

@@ -4,7 +4,7 @@
 #include <type_traits>
 
 #include "nn/functional.h"
-#include "nn/python_repr.h"
+#include "tensor/python_repr.h"
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
 #include "tensor/factories.h"

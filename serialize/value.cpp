@@ -1,7 +1,7 @@
 // Value: typed access with clear errors, and the dict operations.
 #include "serialize/value.h"
 
-#include "nn/python_repr.h"
+#include "tensor/python_repr.h"
 
 #include <algorithm>
 #include <unordered_set>
@@ -194,7 +194,7 @@ std::string python_repr(const Value& v, const std::function<std::string(const Te
     case Value::Kind::none: return "None";
     case Value::Kind::boolean: return v.as_bool() ? "True" : "False";
     case Value::Kind::integer: return std::to_string(v.as_int());
-    case Value::Kind::real: return nn::python_float_repr(v.as_double());
+    case Value::Kind::real: return python_float_repr(v.as_double());
     case Value::Kind::string: return "'" + v.as_string() + "'";
     case Value::Kind::tensor: return tensor_repr ? tensor_repr(v.as_tensor()) : str(v.as_tensor());
     case Value::Kind::list:

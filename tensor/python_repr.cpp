@@ -1,12 +1,12 @@
 // Python's repr(float): the shortest round-tripping digits, in fixed notation for exponents
 // -4 <= e < 16 and in scientific notation (two-digit exponent at least) otherwise.
-#include "nn/python_repr.h"
+#include "tensor/python_repr.h"
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
-namespace ember::nn {
+namespace ember {
 
 std::string python_float_repr(double value) {
   if (std::isnan(value)) return "nan";
@@ -49,4 +49,4 @@ std::string python_float_repr(double value) {
          digits.substr(static_cast<std::size_t>(point));
 }
 
-}  // namespace ember::nn
+}  // namespace ember
