@@ -107,14 +107,6 @@ void for_each_part(std::int64_t n, int parts, Fn&& fn) {
   for (int part = 0; part < parts; ++part) fn(part, n * part / parts, n * (part + 1) / parts);
 }
 
-// One col matrix per thread, kept between calls so the training loop never allocates it.
-template <class T>
-T* col_buffer(std::int64_t size) {
-  thread_local std::vector<T> buffer;
-  if (static_cast<std::int64_t>(buffer.size()) < size) buffer.resize(size);
-  return buffer.data();
-}
-
 // ---- forward ----------------------------------------------------------------------------------
 // input (N, C, H, W), weight (O, C/groups, kH, kW), bias (O) or null -> out (N, O, Ho, Wo).
 // Per sample and group: out_g (O/groups, Ho Wo) = bias + weight_g (O/groups, K) x col (K, Ho Wo),
@@ -125,7 +117,7 @@ void conv2d_forward(const T* input, const T* weight, const T* bias, T* out, cons
   const std::int64_t K = g.col_rows(), P = g.col_cols(), Og = s.out_per_group();
   const std::int64_t group_in = g.channels * g.height * g.width;
   for_each_part(s.batch, sample_parts(s), [&](int, std::int64_t begin, std::int64_t end) {
-    T* col = g.is_pointwise() ? nullptr : col_buffer<T>(K * P);
+    T* col = g.is_pointwise() ? nullptr : detail::thread_scratch<T, detail::Scratch::col>(K * P);
     for (std::int64_t n = begin; n < end; ++n) {
       for (std::int64_t grp = 0; grp < s.groups; ++grp) {
         const T* image = input + n * s.input_numel() + grp * group_in;
@@ -170,7 +162,7 @@ void conv2d_backward(const T* grad_out, const T* input, const T* weight, T* grad
   for_each_part(s.batch, parts, [&](int part, std::int64_t begin, std::int64_t end) {
     T* gw = part == 0 ? grad_weight : partial_weight.data() + (part - 1) * weight_numel;
     T* gb = part == 0 ? grad_bias : partial_bias.data() + (part - 1) * s.out_channels;
-    T* col = g.is_pointwise() ? nullptr : col_buffer<T>(K * P);
+    T* col = g.is_pointwise() ? nullptr : detail::thread_scratch<T, detail::Scratch::col>(K * P);
     for (std::int64_t n = begin; n < end; ++n) {
       if (grad_input && col) {
         std::fill(grad_input + n * s.input_numel(), grad_input + (n + 1) * s.input_numel(), T(0));
@@ -265,8 +257,7 @@ Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, Pair kernel_
       stride_(stride),
       padding_(padding),
       dilation_(dilation),
-      groups_(groups),
-      has_bias_(bias) {
+      groups_(groups) {
   // PyTorch's ValueErrors, raised before any parameter is made.
   check(groups > 0, "Conv2d: groups must be a positive integer, found ", groups);
   check(in_channels > 0 && out_channels > 0, "Conv2d: expected positive in_channels and "
@@ -307,7 +298,7 @@ std::string Conv2d::extra_repr() const {
   if (padding_ != Pair(0)) s += ", padding=" + padding_.tuple_str();
   if (dilation_ != Pair(1)) s += ", dilation=" + dilation_.tuple_str();
   if (groups_ != 1) s += str(", groups=", groups_);
-  if (!has_bias_) s += ", bias=False";
+  if (!this->bias.defined()) s += ", bias=False";
   return s;
 }
 

@@ -60,7 +60,6 @@ class Conv2d : public Module {
   Pair padding_;
   Pair dilation_;
   std::int64_t groups_;
-  bool has_bias_;
 };
 
 }  // namespace ember::nn

@@ -3,7 +3,6 @@
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <vector>
 
 namespace ember::nn::detail {
 namespace {
@@ -56,14 +55,6 @@ inline void add_run(const T* src, std::int64_t n, T* dst) {
   for (; k < n; ++k) dst[k] += src[k];
 }
 
-// A per-thread buffer for one padded image (C, H + 2 pH, W + 2 pW), kept between calls.
-template <class T>
-T* padded_buffer(std::int64_t size) {
-  thread_local std::vector<T> buffer;
-  if (static_cast<std::int64_t>(buffer.size()) < size) buffer.resize(size);
-  return buffer.data();
-}
-
 // The window geometry over a padded image: the same windows, no padding.
 struct Padded {
   std::int64_t height, width;
@@ -74,14 +65,33 @@ Padded padded_size(const ConvGeometry& g) {
   return {g.height + 2 * g.pad_h, g.width + 2 * g.pad_w};
 }
 
+// Calls fn(image_offset, padded_offset) for each input row (c, y): where it starts in the image
+// (C, H, W) and in the padded image (C, H + 2 pH, W + 2 pW).
+template <class Fn>
+void for_each_image_row(const ConvGeometry& g, const Padded& p, Fn&& fn) {
+  for (std::int64_t c = 0; c < g.channels; ++c)
+    for (std::int64_t y = 0; y < g.height; ++y)
+      fn((c * g.height + y) * g.width, (c * p.height + y + g.pad_h) * p.width + g.pad_w);
+}
+
+// Calls fn(r, window) for each col row r = (c, i, j): the offset in the padded image of the
+// input pixel under output (0, 0); output (oh, ow) reads window + oh sH Wp + ow.
+template <class Fn>
+void for_each_col_row(const ConvGeometry& g, const Padded& p, Fn&& fn) {
+  std::int64_t r = 0;
+  for (std::int64_t c = 0; c < g.channels; ++c)
+    for (std::int64_t i = 0; i < g.kernel_h; ++i)
+      for (std::int64_t j = 0; j < g.kernel_w; ++j, ++r)
+        fn(r, (c * p.height + i * g.dilation_h) * p.width + j * g.dilation_w);
+}
+
 // image (C, H, W) -> the image at the centre of zeros (C, H + 2 pH, W + 2 pW).
 template <class T>
 void pad_image(const T* image, const ConvGeometry& g, const Padded& p, T* padded) {
   std::fill(padded, padded + p.numel(g.channels), T(0));
-  for (std::int64_t c = 0; c < g.channels; ++c)
-    for (std::int64_t y = 0; y < g.height; ++y)
-      copy_run(image + (c * g.height + y) * g.width, g.width,
-               padded + (c * p.height + y + g.pad_h) * p.width + g.pad_w);
+  for_each_image_row(g, p, [&](std::int64_t in, std::int64_t out) {
+    copy_run(image + in, g.width, padded + out);
+  });
 }
 
 // im2col for stride_w == 1 from a padded (or unpadded, when the padding is 0) image.
@@ -90,18 +100,14 @@ void im2col_stride1(const T* image, const ConvGeometry& g, T* col, std::int64_t 
   const Padded p = padded_size(g);
   const T* source = image;
   if (g.pad_h || g.pad_w) {
-    T* padded = padded_buffer<T>(p.numel(g.channels));
+    T* padded = thread_scratch<T, Scratch::padded_image>(p.numel(g.channels));
     pad_image(image, g, p, padded);
     source = padded;
   }
-  T* row = col;
-  for (std::int64_t c = 0; c < g.channels; ++c)
-    for (std::int64_t i = 0; i < g.kernel_h; ++i)
-      for (std::int64_t j = 0; j < g.kernel_w; ++j, row += ld) {
-        const T* window = source + (c * p.height + i * g.dilation_h) * p.width + j * g.dilation_w;
-        for (std::int64_t oh = 0; oh < g.out_h; ++oh)
-          copy_run(window + oh * g.stride_h * p.width, g.out_w, row + oh * g.out_w);
-      }
+  for_each_col_row(g, p, [&](std::int64_t r, std::int64_t window) {
+    for (std::int64_t oh = 0; oh < g.out_h; ++oh)
+      copy_run(source + window + oh * g.stride_h * p.width, g.out_w, col + r * ld + oh * g.out_w);
+  });
 }
 
 // col2im for stride_w == 1: sums into a zeroed padded image, then adds its centre to image.
@@ -111,22 +117,17 @@ void col2im_stride1(const T* col, const ConvGeometry& g, T* image, std::int64_t 
   const bool pad = g.pad_h || g.pad_w;
   T* target = image;
   if (pad) {
-    target = padded_buffer<T>(p.numel(g.channels));
+    target = thread_scratch<T, Scratch::padded_image>(p.numel(g.channels));
     std::fill(target, target + p.numel(g.channels), T(0));
   }
-  const T* row = col;
-  for (std::int64_t c = 0; c < g.channels; ++c)
-    for (std::int64_t i = 0; i < g.kernel_h; ++i)
-      for (std::int64_t j = 0; j < g.kernel_w; ++j, row += ld) {
-        T* window = target + (c * p.height + i * g.dilation_h) * p.width + j * g.dilation_w;
-        for (std::int64_t oh = 0; oh < g.out_h; ++oh)
-          add_run(row + oh * g.out_w, g.out_w, window + oh * g.stride_h * p.width);
-      }
+  for_each_col_row(g, p, [&](std::int64_t r, std::int64_t window) {
+    for (std::int64_t oh = 0; oh < g.out_h; ++oh)
+      add_run(col + r * ld + oh * g.out_w, g.out_w, target + window + oh * g.stride_h * p.width);
+  });
   if (!pad) return;
-  for (std::int64_t c = 0; c < g.channels; ++c)
-    for (std::int64_t y = 0; y < g.height; ++y)
-      add_run(target + (c * p.height + y + g.pad_h) * p.width + g.pad_w, g.width,
-              image + (c * g.height + y) * g.width);
+  for_each_image_row(g, p, [&](std::int64_t in, std::int64_t out) {
+    add_run(target + out, g.width, image + in);
+  });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace ember::nn::detail {
 
@@ -28,6 +29,17 @@ struct ConvGeometry {
            pad_w == 0;
   }
 };
+
+// A per-thread scratch buffer of at least `size` values, kept between calls so that the training
+// loop never allocates. Each Slot is a separate buffer: Conv2d's col matrix and im2col's padded
+// image are in use at the same time.
+enum class Scratch { col, padded_image };
+template <class T, Scratch Slot>
+T* thread_scratch(std::int64_t size) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<std::int64_t>(buffer.size()) < size) buffer.resize(static_cast<std::size_t>(size));
+  return buffer.data();
+}
 
 // image (C, H, W) -> col (C kH kW, Ho Wo): row (c, i, j) holds, for every output (oh, ow), the
 // input pixel (c, oh sH - pH + i dH, ow sW - pW + j dW), or 0 where that lies in the padding.
