@@ -2,12 +2,10 @@
 // training changes the head and nothing else, and its messages for bad input.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +13,7 @@
 #include "serialize/serialize.h"
 #include "tensor/factories.h"
 #include "tensor/ops.h"
+#include "tests/programs.h"
 
 using namespace ember;
 
@@ -22,29 +21,11 @@ namespace {
 
 const std::string kFinetune = std::string(EMBER_BINARY_DIR) + "/examples/finetune";
 
-std::string scratch(const std::string& name) {
-  const std::string dir = std::string(EMBER_BINARY_DIR) + "/finetune_test";
-  std::filesystem::create_directories(dir);
-  return dir + "/" + name;
-}
+std::string scratch(const std::string& name) { return test::scratch_path("finetune_test", name); }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using Result = test::ProgramResult;
 
-struct Result {
-  int status;
-  std::string out, err;
-};
-
-Result finetune(const std::string& args) {
-  const std::string out = scratch("stdout.txt"), err = scratch("stderr.txt");
-  const int status = std::system((kFinetune + " " + args + " >" + out + " 2>" + err).c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out), read_text(err)};
-}
+Result finetune(const std::string& args) { return test::run_program(kFinetune + " " + args, "finetune_test"); }
 
 // A short run: 64 random images, two epochs of two batches.
 const char* kShortRun = "--synthetic --limit-train 64 --limit-test 32 --batch-size 32 --epochs 2 "

@@ -3,13 +3,11 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "serialize/serialize.h"
 #include "tensor/ops.h"
+#include "tests/programs.h"
 
 using namespace ember;
 
@@ -20,16 +18,9 @@ const std::string kProgram = std::string(EMBER_BINARY_DIR) + "/examples/seed_inf
 
 // Runs the program with args, stderr captured into *err; returns the exit status.
 int run(const std::string& args, std::string* err = nullptr) {
-  const std::string err_path = std::string(EMBER_BINARY_DIR) + "/seed_inference.stderr";
-  const int status = std::system((kProgram + " " + args + " >/dev/null 2>" + err_path).c_str());
-  if (err) {
-    std::ifstream in(err_path);
-    std::stringstream s;
-    s << in.rdbuf();
-    *err = s.str();
-  }
-  std::remove(err_path.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const test::ProgramResult r = test::run_program(kProgram + " " + args, "seed_inference_test");
+  if (err) *err = r.err;
+  return r.status;
 }
 
 double max_abs_diff(const Tensor& a, const Tensor& b) { return max(abs(a - b)).item(); }

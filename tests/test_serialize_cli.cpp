@@ -2,12 +2,12 @@
 // on stderr with exit code 1 for a file it cannot read.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 
 #include <cstdio>
 
 #include "serialize/serialize.h"
 #include "tests/test_serialize_helpers.h"
+#include "tests/programs.h"
 
 using namespace ember;
 
@@ -15,25 +15,9 @@ namespace {
 
 const std::string kEmber = std::string(EMBER_BINARY_DIR) + "/tools/ember";
 
-struct Result {
-  int status;
-  std::string out;
-  std::string err;
-};
+using Result = test::ProgramResult;
 
-Result run_ember(const std::string& args) {
-  const std::string err_path = test::scratch("cli_stderr.txt");
-  Result r;
-  FILE* pipe = ::popen((kEmber + " " + args + " 2>" + err_path).c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = test::read_file(err_path);
-  return r;
-}
+Result run_ember(const std::string& args) { return test::run_program(kEmber + " " + args, "serialize_cli_test"); }
 
 bool have_ember() {
   if (FILE* f = std::fopen(kEmber.c_str(), "r")) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "serialize/value.h"
+#include "tests/programs.h"
 
 namespace ember::test {
 
@@ -21,11 +22,6 @@ inline std::string fixture(const std::string& name) {
 // A scratch path under the build directory, unique per test name.
 inline std::string scratch(const std::string& name) {
   return std::string(EMBER_BINARY_DIR) + "/serialize_test_" + name;
-}
-
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 inline void write_file(const std::string& path, const std::string& bytes) {

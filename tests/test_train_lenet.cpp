@@ -20,6 +20,7 @@
 #include "tensor/factories.h"
 #include "tensor/generator.h"
 #include "tensor/ops.h"
+#include "tests/programs.h"
 
 using namespace ember;
 
@@ -30,18 +31,7 @@ const std::string kDataset = "/usr/share/datasets/fashion-mnist";
 constexpr int kTrainImages = 256;  // 8 batches of 32 per epoch
 constexpr int kTestImages = 128;
 
-std::string scratch(const std::string& name) {
-  const std::string dir = std::string(EMBER_BINARY_DIR) + "/train_lenet_test";
-  std::filesystem::create_directories(dir);
-  return dir + "/" + name;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string scratch(const std::string& name) { return test::scratch_path("train_lenet_test", name); }
 
 // Writes a uint8 IDX file: magic 0x000008NN, then NN big-endian uint32 sizes, then the bytes.
 void write_idx(const std::string& path, const std::vector<std::uint32_t>& shape, const std::uint8_t* bytes) {
@@ -95,9 +85,8 @@ struct Result {
 };
 
 Result train_lenet(const std::string& args) {
-  const std::string log = scratch("output.txt");
-  const int status = std::system((kTrainLenet + " " + args + " >" + log + " 2>&1").c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(log)};
+  test::ProgramResult r = test::run_program(kTrainLenet + " " + args, "train_lenet_test", /*merge_stderr=*/true);
+  return {r.status, r.out};
 }
 
 // Runs train_lenet with its output on a pipe and SIGKILLs it as soon as `marker` appears there.
@@ -223,7 +212,7 @@ TEST_CASE("train_lenet: --help, bad flags and missing data exit with a message")
 TEST_CASE("train_lenet: stopped and resumed, or killed in epoch 2 and resumed, gives the same bits") {
   if (!have_train_lenet()) return;
   const std::string straight = uninterrupted_checkpoint();
-  const std::string straight_csv = read_text(scratch("straight.csv"));
+  const std::string straight_csv = test::read_file(scratch("straight.csv"));
   CHECK(straight_csv.rfind("epoch,train_loss,test_loss,test_accuracy,seconds\n1,", 0) == 0);
   const Value reference = ember::load(straight);
   CHECK(reference.at("epoch").as_int() == 3);
@@ -248,8 +237,8 @@ TEST_CASE("train_lenet: stopped and resumed, or killed in epoch 2 and resumed, g
     REQUIRE(second.status == 0);
     CHECK(second.output.find("resumed from") != std::string::npos);
     check_same_checkpoint(straight, ckpt);
-    CHECK(without_seconds(read_text(csv)) == without_seconds(straight_csv));
-    CHECK(read_text(svg).find("<svg") != std::string::npos);
+    CHECK(without_seconds(test::read_file(csv)) == without_seconds(straight_csv));
+    CHECK(test::read_file(svg).find("<svg") != std::string::npos);
   }
 
   SUBCASE("SIGKILL in the middle of epoch 2, --resume from the last checkpoint") {
@@ -274,7 +263,7 @@ TEST_CASE("train_lenet: stopped and resumed, or killed in epoch 2 and resumed, g
     INFO(resumed.output);
     REQUIRE(resumed.status == 0);
     check_same_checkpoint(straight, ckpt);
-    CHECK(without_seconds(read_text(csv)) == without_seconds(straight_csv));
+    CHECK(without_seconds(test::read_file(csv)) == without_seconds(straight_csv));
   }
 }
 
@@ -284,14 +273,11 @@ TEST_CASE("train_lenet: PyTorch loads the checkpoint and scores the accuracy emb
     MESSAGE("skipped: /usr/bin/python3 cannot import torch");
     return;
   }
-  const std::string log = scratch("pytorch_check.txt");
   const std::string command = "/usr/bin/python3 " + std::string(EMBER_SOURCE_DIR) +
                               "/examples/pytorch_check.py --data " + small_data_dir() + " " +
-                              uninterrupted_checkpoint() + " >" + log + " 2>&1";
-  const int status = std::system(command.c_str());
-  const std::string output = read_text(log);
-  INFO(output);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-  CHECK(output.find("pytorch_check: OK") != std::string::npos);
+                              uninterrupted_checkpoint();
+  const test::ProgramResult r = test::run_program(command, "train_lenet_test", /*merge_stderr=*/true);
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("pytorch_check: OK") != std::string::npos);
 }
