@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "nn/conv_direct.h"
 #include "nn/conv_im2col.h"
 #include "nn/init.h"
 #include "tensor/autograd.h"
@@ -110,23 +111,33 @@ void for_each_part(std::int64_t n, int parts, Fn&& fn) {
 // ---- forward ----------------------------------------------------------------------------------
 // input (N, C, H, W), weight (O, C/groups, kH, kW), bias (O) or null -> out (N, O, Ho, Wo).
 // Per sample and group: out_g (O/groups, Ho Wo) = bias + weight_g (O/groups, K) x col (K, Ho Wo),
-// K = C/groups kH kW. Samples run in parallel; each writes only its own output.
+// K = C/groups kH kW. Samples run in parallel; each writes only its own output. Layers with few
+// input channels skip the col matrix and run the direct kernel (nn/conv_direct.h).
 template <class T>
 void conv2d_forward(const T* input, const T* weight, const T* bias, T* out, const ConvShape& s) {
   const detail::ConvGeometry& g = s.image;
   const std::int64_t K = g.col_rows(), P = g.col_cols(), Og = s.out_per_group();
   const std::int64_t group_in = g.channels * g.height * g.width;
+  const bool pointwise = g.is_pointwise(), direct = detail::direct_conv_applies<T>(g);
   for_each_part(s.batch, sample_parts(s), [&](int, std::int64_t begin, std::int64_t end) {
-    T* col = g.is_pointwise() ? nullptr : detail::thread_scratch<T, detail::Scratch::col>(K * P);
+    T* col = pointwise || direct ? nullptr
+                                 : detail::thread_scratch<T, detail::Scratch::col>(K * P);
     for (std::int64_t n = begin; n < end; ++n) {
       for (std::int64_t grp = 0; grp < s.groups; ++grp) {
         const T* image = input + n * s.input_numel() + grp * group_in;
-        if (col) detail::im2col(image, g, col);
-        ConstMatrixMap<T> cols(col ? col : image, K, P);
-        ConstMatrixMap<T> w(weight + grp * Og * K, Og, K);
-        MatrixMap<T> y(out + n * s.output_numel() + grp * Og * P, Og, P);
-        if (bias) {
-          for (std::int64_t o = 0; o < Og; ++o) y.row(o).setConstant(bias[grp * Og + o]);
+        const T* w_g = weight + grp * Og * K;
+        const T* b_g = bias ? bias + grp * Og : nullptr;
+        T* y_g = out + n * s.output_numel() + grp * Og * P;
+        if (direct) {
+          detail::direct_conv_forward(image, w_g, b_g, Og, g, y_g);
+          continue;
+        }
+        if (!pointwise) detail::im2col(image, g, col);
+        ConstMatrixMap<T> cols(pointwise ? image : col, K, P);
+        ConstMatrixMap<T> w(w_g, Og, K);
+        MatrixMap<T> y(y_g, Og, P);
+        if (b_g) {
+          for (std::int64_t o = 0; o < Og; ++o) y.row(o).setConstant(b_g[o]);
           y.noalias() += w * cols;
         } else {
           y.noalias() = w * cols;
@@ -159,28 +170,34 @@ void conv2d_backward(const T* grad_out, const T* input, const T* weight, T* grad
   if (grad_weight) std::fill(grad_weight, grad_weight + weight_numel, T(0));
   if (grad_bias) std::fill(grad_bias, grad_bias + s.out_channels, T(0));
 
+  const bool pointwise = g.is_pointwise(), direct = detail::direct_conv_applies<T>(g);
+  // The col matrix holds dL/dcol for the input gradient, and the unfolded input for im2col's
+  // weight gradient; a pointwise conv's col is the image itself.
+  const bool use_col = !pointwise && (grad_input || (grad_weight && !direct));
   for_each_part(s.batch, parts, [&](int part, std::int64_t begin, std::int64_t end) {
     T* gw = part == 0 ? grad_weight : partial_weight.data() + (part - 1) * weight_numel;
     T* gb = part == 0 ? grad_bias : partial_bias.data() + (part - 1) * s.out_channels;
-    T* col = g.is_pointwise() ? nullptr : detail::thread_scratch<T, detail::Scratch::col>(K * P);
+    T* col = use_col ? detail::thread_scratch<T, detail::Scratch::col>(K * P) : nullptr;
     for (std::int64_t n = begin; n < end; ++n) {
-      if (grad_input && col) {
+      if (grad_input && !pointwise) {
         std::fill(grad_input + n * s.input_numel(), grad_input + (n + 1) * s.input_numel(), T(0));
       }
       for (std::int64_t grp = 0; grp < s.groups; ++grp) {
-        ConstMatrixMap<T> dy(grad_out + n * s.output_numel() + grp * Og * P, Og, P);
+        const T* dy_g = grad_out + n * s.output_numel() + grp * Og * P;
+        ConstMatrixMap<T> dy(dy_g, Og, P);
         ConstMatrixMap<T> w(weight + grp * Og * K, Og, K);
         const T* image = input ? input + n * s.input_numel() + grp * group_in : nullptr;
         if (grad_input) {
           T* dimage = grad_input + n * s.input_numel() + grp * group_in;
-          // A pointwise conv's col is the image itself, so its gradient needs no col2im.
-          MatrixMap<T> dcol(col ? col : dimage, K, P);
+          MatrixMap<T> dcol(pointwise ? dimage : col, K, P);
           dcol.noalias() = w.transpose() * dy;
-          if (col) detail::col2im(col, g, dimage);
+          if (!pointwise) detail::col2im(col, g, dimage);
         }
-        if (gw) {
-          if (col) detail::im2col(image, g, col);
-          ConstMatrixMap<T> cols(col ? col : image, K, P);
+        if (gw && direct) {
+          detail::direct_conv_weight_grad(image, dy_g, Og, g, gw + grp * Og * K);
+        } else if (gw) {
+          if (!pointwise) detail::im2col(image, g, col);
+          ConstMatrixMap<T> cols(pointwise ? image : col, K, P);
           MatrixMap<T>(gw + grp * Og * K, Og, K).noalias() += dy * cols.transpose();
         }
         if (gb) {

@@ -55,49 +55,19 @@ inline void add_run(const T* src, std::int64_t n, T* dst) {
   for (; k < n; ++k) dst[k] += src[k];
 }
 
-// The window geometry over a padded image: the same windows, no padding.
-struct Padded {
-  std::int64_t height, width;
-  std::int64_t numel(std::int64_t channels) const { return channels * height * width; }
-};
-
-Padded padded_size(const ConvGeometry& g) {
-  return {g.height + 2 * g.pad_h, g.width + 2 * g.pad_w};
-}
-
 // Calls fn(image_offset, padded_offset) for each input row (c, y): where it starts in the image
-// (C, H, W) and in the padded image (C, H + 2 pH, W + 2 pW).
+// (C, H, W) and in the padded image.
 template <class Fn>
-void for_each_image_row(const ConvGeometry& g, const Padded& p, Fn&& fn) {
+void for_each_image_row(const ConvGeometry& g, const PaddedImage& p, Fn&& fn) {
   for (std::int64_t c = 0; c < g.channels; ++c)
     for (std::int64_t y = 0; y < g.height; ++y)
       fn((c * g.height + y) * g.width, (c * p.height + y + g.pad_h) * p.width + g.pad_w);
 }
 
-// Calls fn(r, window) for each col row r = (c, i, j): the offset in the padded image of the
-// input pixel under output (0, 0); output (oh, ow) reads window + oh sH Wp + ow.
-template <class Fn>
-void for_each_col_row(const ConvGeometry& g, const Padded& p, Fn&& fn) {
-  std::int64_t r = 0;
-  for (std::int64_t c = 0; c < g.channels; ++c)
-    for (std::int64_t i = 0; i < g.kernel_h; ++i)
-      for (std::int64_t j = 0; j < g.kernel_w; ++j, ++r)
-        fn(r, (c * p.height + i * g.dilation_h) * p.width + j * g.dilation_w);
-}
-
-// image (C, H, W) -> the image at the centre of zeros (C, H + 2 pH, W + 2 pW).
-template <class T>
-void pad_image(const T* image, const ConvGeometry& g, const Padded& p, T* padded) {
-  std::fill(padded, padded + p.numel(g.channels), T(0));
-  for_each_image_row(g, p, [&](std::int64_t in, std::int64_t out) {
-    copy_run(image + in, g.width, padded + out);
-  });
-}
-
 // im2col for stride_w == 1 from a padded (or unpadded, when the padding is 0) image.
 template <class T>
 void im2col_stride1(const T* image, const ConvGeometry& g, T* col, std::int64_t ld) {
-  const Padded p = padded_size(g);
+  const PaddedImage p = padded_size(g);
   const T* source = image;
   if (g.pad_h || g.pad_w) {
     T* padded = thread_scratch<T, Scratch::padded_image>(p.numel(g.channels));
@@ -113,7 +83,7 @@ void im2col_stride1(const T* image, const ConvGeometry& g, T* col, std::int64_t 
 // col2im for stride_w == 1: sums into a zeroed padded image, then adds its centre to image.
 template <class T>
 void col2im_stride1(const T* col, const ConvGeometry& g, T* image, std::int64_t ld) {
-  const Padded p = padded_size(g);
+  const PaddedImage p = padded_size(g);
   const bool pad = g.pad_h || g.pad_w;
   T* target = image;
   if (pad) {
@@ -131,6 +101,14 @@ void col2im_stride1(const T* col, const ConvGeometry& g, T* image, std::int64_t 
 }
 
 }  // namespace
+
+template <class T>
+void pad_image(const T* image, const ConvGeometry& g, const PaddedImage& p, T* padded) {
+  std::fill(padded, padded + p.numel(g.channels), T(0));
+  for_each_image_row(g, p, [&](std::int64_t in, std::int64_t out) {
+    copy_run(image + in, g.width, padded + out);
+  });
+}
 
 template <class T>
 void im2col(const T* image, const ConvGeometry& g, T* col) {
@@ -190,6 +168,9 @@ void col2im(const T* col, const ConvGeometry& g, T* image) {
   }
 }
 
+template void pad_image<float>(const float*, const ConvGeometry&, const PaddedImage&, float*);
+template void pad_image<double>(const double*, const ConvGeometry&, const PaddedImage&,
+                                double*);
 template void im2col<float>(const float*, const ConvGeometry&, float*);
 template void im2col<double>(const double*, const ConvGeometry&, double*);
 template void col2im<float>(const float*, const ConvGeometry&, float*);

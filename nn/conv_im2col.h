@@ -7,6 +7,7 @@
 // the input gradient needs.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -50,5 +51,35 @@ void im2col(const T* image, const ConvGeometry& g, T* col);
 // was copied from (padding entries are dropped). image must be initialised by the caller.
 template <class T>
 void col2im(const T* col, const ConvGeometry& g, T* image);
+
+// ---- the zero-padded image, shared by the stride-1 im2col and the direct kernels -----------
+// Once an image sits at the centre of zeros, every window row is a plain run of a padded row:
+// no bounds test and no zero fill in the inner loops.
+
+// The size of one padded channel: at least (H + 2 pH, W + 2 pW). A wider one has extra zero
+// columns on the right, for kernels that read whole vectors past the last window.
+struct PaddedImage {
+  std::int64_t height, width;
+  std::int64_t numel(std::int64_t channels) const { return channels * height * width; }
+};
+
+inline PaddedImage padded_size(const ConvGeometry& g, std::int64_t min_width = 0) {
+  return {g.height + 2 * g.pad_h, std::max(g.width + 2 * g.pad_w, min_width)};
+}
+
+// image (C, H, W) -> padded (C, p.height, p.width), the image at offset (pH, pW), zeros around.
+template <class T>
+void pad_image(const T* image, const ConvGeometry& g, const PaddedImage& p, T* padded);
+
+// Calls fn(r, window) for each col row r = (c, i, j): the offset in the padded image of the
+// input pixel under output (0, 0); output (oh, ow) reads window + oh sH p.width + ow sW.
+template <class Fn>
+void for_each_col_row(const ConvGeometry& g, const PaddedImage& p, Fn&& fn) {
+  std::int64_t r = 0;
+  for (std::int64_t c = 0; c < g.channels; ++c)
+    for (std::int64_t i = 0; i < g.kernel_h; ++i)
+      for (std::int64_t j = 0; j < g.kernel_w; ++j, ++r)
+        fn(r, (c * p.height + i * g.dilation_h) * p.width + j * g.dilation_w);
+}
 
 }  // namespace ember::nn::detail

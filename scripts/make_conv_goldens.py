@@ -52,6 +52,10 @@ CONV_CASES = [
     ("depthwise", (2, 4, 6, 7), 8, 3, 1, 1, 1, 4, True),
     ("lenet_conv1", (1, 1, 28, 28), 6, 5, 1, 2, 1, 1, True),
     ("lenet_conv2", (2, 6, 14, 14), 16, 5, 1, 0, 1, 1, True),
+    # The direct kernels (<= 3 input channels per group, output rows >= 16 wide): 13 output
+    # channels are blocks of 6, 6 and 1; rows of 23 and 18 end in a partial vector.
+    ("direct_rgb", (2, 3, 9, 21), 13, 3, (2, 1), (1, 2), (2, 1), 1, True),
+    ("direct_grouped", (2, 4, 6, 18), 6, 3, 1, 1, 1, 2, False),
 ]
 
 MAX_POOL_CASES = [

@@ -65,6 +65,10 @@ TEST_CASE("conv2d: gradients pass finite differences with stride, padding, dilat
       {{1, 3, 4, 5}, {5, 3, 1, 1}, 1, 0, 1, 1, true},                 // pointwise fast path
       {{2, 4, 5, 5}, {4, 1, 3, 3}, 1, 1, 1, 4, true},                 // depthwise
       {{1, 2, 5, 6}, {3, 2, 2, 3}, {3, 2}, {0, 1}, {1, 2}, 1, true},  // stride > kernel step
+      // The direct kernels (float64: output rows >= 8 wide): 7 channels = blocks of 6 and 1,
+      // rows of 9 end in a partial vector; then 3 channels per group.
+      {{2, 2, 5, 11}, {7, 2, 3, 3}, {2, 1}, 1, {1, 2}, 1, true},
+      {{1, 6, 4, 10}, {4, 3, 2, 3}, 1, {0, 1}, 1, 2, false},
   };
   for (const Case& c : cases) {
     CAPTURE(shape_str(c.input));
