@@ -15,8 +15,8 @@
 
 namespace ember::nn::detail {
 
-// Whether the direct kernels take this geometry (one group of one image): a horizontal stride of
-// 1, at most kDirectMaxChannels input channels, and output rows at least two vectors wide.
+// Whether the direct kernels take this geometry (one group of one image): stride 1, at most
+// kDirectMaxChannels input channels, and output rows at least two vectors wide.
 // Above a few channels im2col's GEMM has enough rows to run near the CPU's peak.
 constexpr std::int64_t kDirectMaxChannels = 3;
 template <class T>

@@ -33,8 +33,8 @@ struct ConvGeometry {
 
 // A per-thread scratch buffer of at least `size` values, kept between calls so that the training
 // loop never allocates. Each Slot is a separate buffer: Conv2d's col matrix and im2col's padded
-// image are in use at the same time.
-enum class Scratch { col, padded_image };
+// image are in use at the same time, and the direct kernels' output-shaped rows with both.
+enum class Scratch { col, padded_image, direct_rows };
 template <class T, Scratch Slot>
 T* thread_scratch(std::int64_t size) {
   thread_local std::vector<T> buffer;
