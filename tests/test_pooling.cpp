@@ -78,12 +78,23 @@ TEST_CASE("max_pool2d: gradients pass finite differences with padding, dilation,
 }
 
 TEST_CASE("max_pool2d: the unrolled 2x2 path equals the general kernel") {
-  const Tensor x = randn({2, 3, 9, 8});
-  // ceil_mode on the odd height adds a partial last row of windows, which sends the call down
-  // the general kernel; its first four rows are the fast path's windows.
-  const Tensor fast = nn::functional::max_pool2d(x, 2, 2, 0, 1, false);
-  const Tensor general = nn::functional::max_pool2d(x, 2, 2, 0, 1, true).narrow(2, 0, 4);
-  CHECK(equal(fast, general));
+  // Output rows of 4 (narrower than the 8-output runs), 8 (one run) and 11 (a run, then one
+  // overlapping it). Values rounded to a few integers, so that most windows hold ties and the
+  // argmax rule shows in the gradient.
+  for (const std::int64_t width : {8, 16, 22}) {
+    CAPTURE(width);
+    const Tensor x = randint(-2, 3, {2, 3, 9, width}).to(kFloat32);
+    // ceil_mode on the odd height adds a partial last row of windows, which sends the call
+    // down the general kernel; its first four rows are the fast path's windows.
+    Tensor x_fast = x.detach().requires_grad_(), x_general = x.detach().requires_grad_();
+    const Tensor fast = nn::functional::max_pool2d(x_fast, 2, 2, 0, 1, false);
+    const Tensor general = nn::functional::max_pool2d(x_general, 2, 2, 0, 1, true).narrow(2, 0, 4);
+    CHECK(equal(fast, general));
+    const Tensor grad = randn(fast.shape());
+    fast.backward(grad);
+    general.backward(grad);
+    CHECK(equal(x_fast.grad(), x_general.grad()));
+  }
 }
 
 TEST_CASE("max_pool2d: PyTorch's output sizes, padding as -inf, ties and NaN") {
