@@ -106,26 +106,35 @@ TEST_CASE("conv2d: a non-contiguous input gives the same result as its contiguou
 
 TEST_CASE("conv2d: parallel over the batch, deterministic and equal to one thread") {
   const int threads_before = omp_get_max_threads();
-  // Large enough to run in parallel (the threshold is 2^18 multiply-adds).
-  const Tensor x = randn({8, 6, 14, 14});
-  const Tensor w = randn({16, 6, 5, 5});
-  const Tensor b = randn({16});
-  const Tensor gy = randn({8, 16, 10, 10});
-  auto run = [&](int threads) {
-    omp_set_num_threads(threads);
-    Tensor xl = x.detach().requires_grad_(), wl = w.detach().requires_grad_();
-    Tensor bl = b.detach().requires_grad_();
-    Tensor y = nn::functional::conv2d(xl, wl, bl);
-    y.backward(gy);
-    return std::vector<Tensor>{y, xl.grad(), wl.grad(), bl.grad()};
+  // Large enough to run in parallel (the threshold is 2^18 multiply-adds): im2col + GEMM, then
+  // the direct kernels (3 input channels, output rows 20 wide).
+  struct Case {
+    Shape input, weight;
+    std::int64_t padding;
   };
-  const std::vector<Tensor> one = run(1), two = run(2), two_again = run(2);
-  omp_set_num_threads(threads_before);
-  for (std::size_t i = 0; i < one.size(); ++i) {
-    CAPTURE(i);
-    CHECK(equal(two[i], two_again[i]));
-    CHECK(allclose(two[i], one[i], 1e-5, 1e-4));
+  const Case cases[] = {{{8, 6, 14, 14}, {16, 6, 5, 5}, 0}, {{8, 3, 20, 20}, {8, 3, 3, 3}, 1}};
+  for (const Case& c : cases) {
+    CAPTURE(shape_str(c.input));
+    const Tensor x = randn(c.input);
+    const Tensor w = randn(c.weight);
+    const Tensor b = randn({c.weight[0]});
+    const Tensor gy = randn(nn::functional::conv2d(x, w, b, 1, c.padding).shape());
+    auto run = [&](int threads) {
+      omp_set_num_threads(threads);
+      Tensor xl = x.detach().requires_grad_(), wl = w.detach().requires_grad_();
+      Tensor bl = b.detach().requires_grad_();
+      Tensor y = nn::functional::conv2d(xl, wl, bl, 1, c.padding);
+      y.backward(gy);
+      return std::vector<Tensor>{y, xl.grad(), wl.grad(), bl.grad()};
+    };
+    const std::vector<Tensor> one = run(1), two = run(2), two_again = run(2);
+    for (std::size_t i = 0; i < one.size(); ++i) {
+      CAPTURE(i);
+      CHECK(equal(two[i], two_again[i]));
+      CHECK(allclose(two[i], one[i], 1e-5, 1e-4));
+    }
   }
+  omp_set_num_threads(threads_before);
 }
 
 TEST_CASE("Conv2d: parameters, default init and state_dict keys as PyTorch's") {

@@ -15,7 +15,8 @@
 #include <torch/torch.h>
 
 int main(int argc, char** argv) {
-  CLI::App app{"libtorch float GEMM GFLOP/s (C = A B, square; the median product of the best size)"};
+  CLI::App app{
+      "libtorch float GEMM GFLOP/s (C = A B, square; the median product of the best size)"};
   int threads = 1;
   std::vector<int> sizes{512, 1024};
   double seconds = 1.0;
