@@ -74,9 +74,13 @@ void im2col_stride1(const T* image, const ConvGeometry& g, T* col, std::int64_t 
     pad_image(image, g, p, padded);
     source = padded;
   }
+  // The sizes in locals: the compiler can't keep g's fields in registers across the stores.
+  const std::int64_t out_h = g.out_h, out_w = g.out_w, row_step = g.stride_h * p.width;
   for_each_col_row(g, p, [&](std::int64_t r, std::int64_t window) {
-    for (std::int64_t oh = 0; oh < g.out_h; ++oh)
-      copy_run(source + window + oh * g.stride_h * p.width, g.out_w, col + r * ld + oh * g.out_w);
+    const T* src = source + window;
+    T* dst = col + r * ld;
+    for (std::int64_t oh = 0; oh < out_h; ++oh, src += row_step, dst += out_w)
+      copy_run(src, out_w, dst);
   });
 }
 
@@ -90,9 +94,12 @@ void col2im_stride1(const T* col, const ConvGeometry& g, T* image, std::int64_t 
     target = thread_scratch<T, Scratch::padded_image>(p.numel(g.channels));
     std::fill(target, target + p.numel(g.channels), T(0));
   }
+  const std::int64_t out_h = g.out_h, out_w = g.out_w, row_step = g.stride_h * p.width;
   for_each_col_row(g, p, [&](std::int64_t r, std::int64_t window) {
-    for (std::int64_t oh = 0; oh < g.out_h; ++oh)
-      add_run(col + r * ld + oh * g.out_w, g.out_w, target + window + oh * g.stride_h * p.width);
+    const T* src = col + r * ld;
+    T* dst = target + window;
+    for (std::int64_t oh = 0; oh < out_h; ++oh, src += out_w, dst += row_step)
+      add_run(src, out_w, dst);
   });
   if (!pad) return;
   for_each_image_row(g, p, [&](std::int64_t in, std::int64_t out) {
