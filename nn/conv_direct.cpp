@@ -83,12 +83,23 @@ const T* flat_image(const T* image, const ConvGeometry& g, const FlatLayout& f) 
 
 template <class T>
 using RowMajorMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using StridedMap = Eigen::Map<RowMajorMatrix<T>, 0, Eigen::OuterStride<>>;
+
 // The (Ho, Wo) outputs of one channel inside its run of Ho rows Wp wide.
 template <class T>
-Eigen::Map<const RowMajorMatrix<T>, 0, Eigen::OuterStride<>> flat_plane(const T* run,
-                                                                        const ConvGeometry& g,
-                                                                        const FlatLayout& f) {
+StridedMap<T> flat_plane(T* run, const ConvGeometry& g, const FlatLayout& f) {
   return {run, g.out_h, g.out_w, Eigen::OuterStride<>(f.p.width)};
+}
+
+// One channel's (Ho, Wo) outputs in the usual layout.
+template <class T>
+Eigen::Map<RowMajorMatrix<T>> plane(T* data, const ConvGeometry& g) {
+  return {data, g.out_h, g.out_w};
+}
+template <class T>
+Eigen::Map<const RowMajorMatrix<T>> plane(const T* data, const ConvGeometry& g) {
+  return {data, g.out_h, g.out_w};
 }
 
 // ---- forward ----------------------------------------------------------------------------------
@@ -169,15 +180,14 @@ void direct_conv_forward(const T* image, const T* weight, const T* bias, std::in
   const FlatLayout f = flat_layout<T>(g);
   const T* padded = flat_image(image, g, f);
   T* flat_out = thread_scratch<T, Scratch::direct_rows>(out_channels * f.run);
-  const std::int64_t K = g.col_rows(), plane = g.col_cols();
+  const std::int64_t K = g.col_rows(), P = g.col_cols();
   for_each_channel_block(out_channels, [&](auto block, std::int64_t o) {
     forward_block<T, block()>(padded, f, weight + o * K, bias ? bias + o : nullptr,
                               flat_out + o * f.run);
   });
   // out (O, Ho, Wo) = the used columns of the flat rows.
   for (std::int64_t o = 0; o < out_channels; ++o) {
-    Eigen::Map<RowMajorMatrix<T>>(out + o * plane, g.out_h, g.out_w) =
-        flat_plane(flat_out + o * f.run, g, f);
+    plane(out + o * P, g) = flat_plane(flat_out + o * f.run, g, f);
   }
 }
 
@@ -189,12 +199,9 @@ void direct_conv_weight_grad(const T* image, const T* grad_out, std::int64_t out
   // grad_out (O, Ho, Wo) -> the flat layout, zeros in the unused columns and after the rows.
   T* flat_grad = thread_scratch<T, Scratch::direct_rows>(out_channels * f.run);
   std::fill(flat_grad, flat_grad + out_channels * f.run, T(0));
-  const std::int64_t K = g.col_rows(), plane = g.col_cols();
+  const std::int64_t K = g.col_rows(), P = g.col_cols();
   for (std::int64_t o = 0; o < out_channels; ++o) {
-    Eigen::Map<RowMajorMatrix<T>, 0, Eigen::OuterStride<>>(flat_grad + o * f.run, g.out_h,
-                                                           g.out_w,
-                                                           Eigen::OuterStride<>(f.p.width)) =
-        Eigen::Map<const RowMajorMatrix<T>>(grad_out + o * plane, g.out_h, g.out_w);
+    flat_plane(flat_grad + o * f.run, g, f) = plane(grad_out + o * P, g);
   }
   for_each_channel_block(out_channels, [&](auto block, std::int64_t o) {
     weight_grad_block<T, block()>(padded, f, flat_grad + o * f.run, grad_weight + o * K);
