@@ -7,7 +7,6 @@
 // the input gradient needs.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -56,15 +55,14 @@ void col2im(const T* col, const ConvGeometry& g, T* image);
 // Once an image sits at the centre of zeros, every window row is a plain run of a padded row:
 // no bounds test and no zero fill in the inner loops.
 
-// The size of one padded channel: at least (H + 2 pH, W + 2 pW). A wider one has extra zero
-// columns on the right, for kernels that read whole vectors past the last window.
+// The size of one padded channel: (H + 2 pH, W + 2 pW).
 struct PaddedImage {
   std::int64_t height, width;
   std::int64_t numel(std::int64_t channels) const { return channels * height * width; }
 };
 
-inline PaddedImage padded_size(const ConvGeometry& g, std::int64_t min_width = 0) {
-  return {g.height + 2 * g.pad_h, std::max(g.width + 2 * g.pad_w, min_width)};
+inline PaddedImage padded_size(const ConvGeometry& g) {
+  return {g.height + 2 * g.pad_h, g.width + 2 * g.pad_w};
 }
 
 // image (C, H, W) -> padded (C, p.height, p.width), the image at offset (pH, pW), zeros around.
