@@ -66,7 +66,7 @@ void for_each_image_row(const ConvGeometry& g, const PaddedImage& p, Fn&& fn) {
 
 // im2col for stride_w == 1 from a padded (or unpadded, when the padding is 0) image.
 template <class T>
-void im2col_stride1(const T* image, const ConvGeometry& g, T* col, std::int64_t ld) {
+void im2col_stride1(const T* image, const ConvGeometry& g, T* col) {
   const PaddedImage p = padded_size(g);
   const T* source = image;
   if (g.pad_h || g.pad_w) {
@@ -78,7 +78,7 @@ void im2col_stride1(const T* image, const ConvGeometry& g, T* col, std::int64_t 
   const std::int64_t out_h = g.out_h, out_w = g.out_w, row_step = g.stride_h * p.width;
   for_each_col_row(g, p, [&](std::int64_t r, std::int64_t window) {
     const T* src = source + window;
-    T* dst = col + r * ld;
+    T* dst = col + r * g.col_cols();
     for (std::int64_t oh = 0; oh < out_h; ++oh, src += row_step, dst += out_w)
       copy_run(src, out_w, dst);
   });
@@ -86,7 +86,7 @@ void im2col_stride1(const T* image, const ConvGeometry& g, T* col, std::int64_t 
 
 // col2im for stride_w == 1: sums into a zeroed padded image, then adds its centre to image.
 template <class T>
-void col2im_stride1(const T* col, const ConvGeometry& g, T* image, std::int64_t ld) {
+void col2im_stride1(const T* col, const ConvGeometry& g, T* image) {
   const PaddedImage p = padded_size(g);
   const bool pad = g.pad_h || g.pad_w;
   T* target = image;
@@ -96,7 +96,7 @@ void col2im_stride1(const T* col, const ConvGeometry& g, T* image, std::int64_t 
   }
   const std::int64_t out_h = g.out_h, out_w = g.out_w, row_step = g.stride_h * p.width;
   for_each_col_row(g, p, [&](std::int64_t r, std::int64_t window) {
-    const T* src = col + r * ld;
+    const T* src = col + r * g.col_cols();
     T* dst = target + window;
     for (std::int64_t oh = 0; oh < out_h; ++oh, src += out_w, dst += row_step)
       add_run(src, out_w, dst);
@@ -119,7 +119,7 @@ void pad_image(const T* image, const ConvGeometry& g, const PaddedImage& p, T* p
 
 template <class T>
 void im2col(const T* image, const ConvGeometry& g, T* col) {
-  if (g.stride_w == 1) return im2col_stride1(image, g, col, g.col_cols());
+  if (g.stride_w == 1) return im2col_stride1(image, g, col);
   const std::int64_t out_w = g.out_w;
   T* row = col;
   for (std::int64_t c = 0; c < g.channels; ++c) {
@@ -136,13 +136,8 @@ void im2col(const T* image, const ConvGeometry& g, T* col) {
           const T* src = plane + (oh * g.stride_h + h_offset) * g.width;
           T* dst = row + oh * out_w;
           std::fill(dst, dst + cols.lo, T(0));
-          if (g.stride_w == 1) {
-            // Stride 1: the window row is a contiguous run of the input row (a memcpy).
-            std::copy(src + cols.lo + w_offset, src + cols.hi + w_offset, dst + cols.lo);
-          } else {
-            for (std::int64_t ow = cols.lo; ow < cols.hi; ++ow)
-              dst[ow] = src[ow * g.stride_w + w_offset];
-          }
+          for (std::int64_t ow = cols.lo; ow < cols.hi; ++ow)
+            dst[ow] = src[ow * g.stride_w + w_offset];
           std::fill(dst + cols.hi, dst + out_w, T(0));
         }
         std::fill(row + rows.hi * out_w, row + g.out_h * out_w, T(0));
@@ -153,7 +148,7 @@ void im2col(const T* image, const ConvGeometry& g, T* col) {
 
 template <class T>
 void col2im(const T* col, const ConvGeometry& g, T* image) {
-  if (g.stride_w == 1) return col2im_stride1(col, g, image, g.col_cols());
+  if (g.stride_w == 1) return col2im_stride1(col, g, image);
   const std::int64_t out_w = g.out_w;
   const T* row = col;
   for (std::int64_t c = 0; c < g.channels; ++c) {
