@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
   Eigen::setNbThreads(threads);
   double best = 0.0;
   for (int n : sizes) {
-    const ember::bench::GemmRate rate = ember::bench::measure_gemm(n, seconds);
-    std::printf("size=%d products=%d gflops_median=%.1f gflops_best=%.1f\n", n, rate.products,
+    const ember::bench::Rate rate = ember::bench::measure_gemm(n, seconds);
+    std::printf("size=%d products=%d gflops_median=%.1f gflops_best=%.1f\n", n, rate.calls,
                 rate.median_gflops, rate.best_gflops);
     best = std::max(best, rate.median_gflops);
   }

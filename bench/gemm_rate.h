@@ -2,38 +2,20 @@
 // kernels' GFLOP/s next to (gemm_peak prints it alone).
 #pragma once
 
-#include <algorithm>
-#include <chrono>
-#include <vector>
-
 #include <Eigen/Core>
+
+#include "bench/rate.h"
 
 namespace ember::bench {
 
-struct GemmRate {
-  int products = 0;
-  double median_gflops = 0.0;  // what a long run sustains on a shared machine
-  double best_gflops = 0.0;    // what an undisturbed product reaches
-};
-
 // C (n, n) = A (n, n) B (n, n), repeated for about `seconds` (at least 3 products), with
 // Eigen's current thread count (Eigen::setNbThreads).
-inline GemmRate measure_gemm(int n, double seconds) {
-  using Clock = std::chrono::steady_clock;
+inline Rate measure_gemm(int n, double seconds) {
   Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n);
   Eigen::MatrixXf b = Eigen::MatrixXf::Random(n, n);
   Eigen::MatrixXf c(n, n);
-  c.noalias() = a * b;  // warm-up: pages in c, starts Eigen's threads
-  const double flops = 2.0 * n * n * n;
-  std::vector<double> rates;
-  const auto begin = Clock::now();
-  while (rates.size() < 3 || std::chrono::duration<double>(Clock::now() - begin).count() < seconds) {
-    const auto t0 = Clock::now();
-    c.noalias() = a * b;
-    rates.push_back(flops / std::chrono::duration<double>(Clock::now() - t0).count() / 1e9);
-  }
-  std::sort(rates.begin(), rates.end());
-  return {static_cast<int>(rates.size()), rates[rates.size() / 2], rates.back()};
+  // The warm-up call pages in c and starts Eigen's threads.
+  return measure_rate(2.0 * n * n * n, seconds, [&] { c.noalias() = a * b; });
 }
 
 }  // namespace ember::bench

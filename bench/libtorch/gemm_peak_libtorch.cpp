@@ -7,12 +7,13 @@
 //   ...
 //   gflops=78.9
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
+
+#include "bench/rate.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -25,27 +26,17 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "time spent per size")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
-  using Clock = std::chrono::steady_clock;
   torch::set_num_threads(threads);
   torch::NoGradGuard no_grad;
   double best = 0.0;
   for (int n : sizes) {
     const torch::Tensor a = torch::rand({n, n}), b = torch::rand({n, n});
-    torch::Tensor c = torch::mm(a, b);  // warm-up
-    const double flops = 2.0 * n * n * n;
-    std::vector<double> rates;
-    const auto begin = Clock::now();
-    while (rates.size() < 3 ||
-           std::chrono::duration<double>(Clock::now() - begin).count() < seconds) {
-      const auto t0 = Clock::now();
-      torch::mm_out(c, a, b);
-      rates.push_back(flops / std::chrono::duration<double>(Clock::now() - t0).count() / 1e9);
-    }
-    std::sort(rates.begin(), rates.end());
-    const double median = rates[rates.size() / 2];
-    std::printf("size=%d products=%zu gflops_median=%.1f gflops_best=%.1f\n", n, rates.size(),
-                median, rates.back());
-    best = std::max(best, median);
+    torch::Tensor c = torch::empty({n, n});
+    const ember::bench::Rate rate =
+        ember::bench::measure_rate(2.0 * n * n * n, seconds, [&] { torch::mm_out(c, a, b); });
+    std::printf("size=%d products=%d gflops_median=%.1f gflops_best=%.1f\n", n, rate.calls,
+                rate.median_gflops, rate.best_gflops);
+    best = std::max(best, rate.median_gflops);
   }
   std::printf("threads=%d\n", threads);
   std::printf("gflops=%.1f\n", best);
