@@ -1,5 +1,4 @@
-// Conv2d: the convolution kernels (im2col + Eigen GEMM, or nn/conv_direct.h for few input
-// channels), forward and backward side by side, their autograd node, and the layer that holds
+// Conv2d: the convolution kernels (im2col + GEMM, or nn/conv_direct.h for few input channels), forward and backward side by side, their autograd node, and the layer that holds
 // the parameters.
 #include "nn/conv2d.h"
 
@@ -16,14 +15,13 @@
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
 #include "tensor/factories.h"
+#include "tensor/gemm.h"
 
 namespace ember::nn {
 namespace {
 
 template <class T>
 using RowMajorMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using MatrixMap = Eigen::Map<RowMajorMatrix<T>>;
 template <class T>
 using ConstMatrixMap = Eigen::Map<const RowMajorMatrix<T>>;
 
@@ -134,15 +132,10 @@ void conv2d_forward(const T* input, const T* weight, const T* bias, T* out, cons
           continue;
         }
         if (!pointwise) detail::im2col(image, g, col);
-        ConstMatrixMap<T> cols(pointwise ? image : col, K, P);
-        ConstMatrixMap<T> w(w_g, Og, K);
-        MatrixMap<T> y(y_g, Og, P);
-        if (b_g) {
-          for (std::int64_t o = 0; o < Og; ++o) y.row(o).setConstant(b_g[o]);
-          y.noalias() += w * cols;
-        } else {
-          y.noalias() = w * cols;
-        }
+        for (std::int64_t o = 0; b_g && o < Og; ++o) std::fill_n(y_g + o * P, P, b_g[o]);
+        ember::detail::gemm<T>(Og, P, K, ember::detail::row_major(w_g, K),
+                               ember::detail::row_major(pointwise ? image : col, P), y_g, P,
+                               /*accumulate=*/b_g != nullptr);
       }
     }
   });
@@ -185,25 +178,26 @@ void conv2d_backward(const T* grad_out, const T* input, const T* weight, T* grad
       }
       for (std::int64_t grp = 0; grp < s.groups; ++grp) {
         const T* dy_g = grad_out + n * s.output_numel() + grp * Og * P;
-        ConstMatrixMap<T> dy(dy_g, Og, P);
-        ConstMatrixMap<T> w(weight + grp * Og * K, Og, K);
+        const auto dy = ember::detail::row_major(dy_g, P);
         const T* image = input ? input + n * s.input_numel() + grp * group_in : nullptr;
         if (grad_input) {
           T* dimage = grad_input + n * s.input_numel() + grp * group_in;
-          MatrixMap<T> dcol(pointwise ? dimage : col, K, P);
-          dcol.noalias() = w.transpose() * dy;
+          const auto w = ember::detail::row_major(weight + grp * Og * K, K);
+          ember::detail::gemm<T>(K, P, Og, w.t(), dy, pointwise ? dimage : col, P,
+                                 /*accumulate=*/false);
           if (!pointwise) detail::col2im(col, g, dimage);
         }
         if (gw && direct) {
           detail::direct_conv_weight_grad(image, dy_g, Og, g, gw + grp * Og * K);
         } else if (gw) {
           if (!pointwise) detail::im2col(image, g, col);
-          ConstMatrixMap<T> cols(pointwise ? image : col, K, P);
-          MatrixMap<T>(gw + grp * Og * K, Og, K).noalias() += dy * cols.transpose();
+          const auto cols = ember::detail::row_major(pointwise ? image : col, P);
+          ember::detail::gemm<T>(Og, K, P, dy, cols.t(), gw + grp * Og * K, K,
+                                 /*accumulate=*/true);
         }
         if (gb) {
           Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(gb + grp * Og, Og) +=
-              dy.rowwise().sum();
+              ConstMatrixMap<T>(dy_g, Og, P).rowwise().sum();
         }
       }
     }

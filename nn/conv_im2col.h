@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "tensor/scratch.h"
+
 namespace ember::nn::detail {
 
 // The geometry of one image's convolution: channels, input and output sizes, and the window.
@@ -30,16 +32,9 @@ struct ConvGeometry {
   }
 };
 
-// A per-thread scratch buffer of at least `size` values, kept between calls so that the training
-// loop never allocates. Each Slot is a separate buffer: Conv2d's col matrix and im2col's padded
-// image are in use at the same time, and the direct kernels' output-shaped rows with both.
-enum class Scratch { col, padded_image, direct_rows };
-template <class T, Scratch Slot>
-T* thread_scratch(std::int64_t size) {
-  thread_local std::vector<T> buffer;
-  if (static_cast<std::int64_t>(buffer.size()) < size) buffer.resize(static_cast<std::size_t>(size));
-  return buffer.data();
-}
+// Conv2d's per-thread buffers (col matrix, padded image, direct rows) live in tensor/scratch.h.
+using ember::detail::Scratch;
+using ember::detail::thread_scratch;
 
 // image (C, H, W) -> col (C kH kW, Ho Wo): row (c, i, j) holds, for every output (oh, ow), the
 // input pixel (c, oh sH - pH + i dH, ow sW - pW + j dW), or 0 where that lies in the padding.

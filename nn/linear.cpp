@@ -1,4 +1,5 @@
-// Linear: F::linear as one Eigen GEMM forward and three in backward, and the Linear module.
+// Linear: F::linear as one GEMM (tensor/gemm.h) forward and two in backward, and the Linear
+// module.
 #include "nn/linear.h"
 
 #include <Eigen/Core>
@@ -9,6 +10,7 @@
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
 #include "tensor/factories.h"
+#include "tensor/gemm.h"
 
 namespace ember::nn {
 namespace {
@@ -65,10 +67,13 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   Tensor y = empty(out_shape, input.dtype());
   detail::dispatch_floating(input.dtype(), "linear", [&](auto zero) {
     using T = decltype(zero);
-    auto Y = as_mut_matrix<T>(y, rows, out_features);
-    if (b.defined()) Y.rowwise() = Eigen::Map<const RowVector<T>>(b.data_ptr<T>(), out_features);
-    else Y.setZero();
-    Y.noalias() += as_matrix<T>(x, rows, in) * as_matrix<T>(w, out_features, in).transpose();
+    if (b.defined()) {
+      as_mut_matrix<T>(y, rows, out_features).rowwise() =
+          Eigen::Map<const RowVector<T>>(b.data_ptr<T>(), out_features);
+    }
+    ember::detail::gemm<T>(rows, out_features, in, ember::detail::row_major(x.data_ptr<T>(), in),
+                           ember::detail::row_major(w.data_ptr<T>(), in).t(), y.data_ptr<T>(),
+                           out_features, /*accumulate=*/b.defined());
   });
 
   // With g = dL/dy (M, out):
@@ -86,15 +91,18 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
         detail::dispatch_floating(g.dtype(), "linear backward", [&](auto zero) {
           using T = decltype(zero);
           const auto G = as_matrix<T>(g, rows, out_features);
+          const auto g_rows = ember::detail::row_major(g.data_ptr<T>(), out_features);
           if (need_x) {
             grads[0] = empty(input_shape, g.dtype());
-            as_mut_matrix<T>(grads[0], rows, in).noalias() =
-                G * as_matrix<T>(saved_w.get(), out_features, in);
+            ember::detail::gemm<T>(rows, in, out_features, g_rows,
+                                   ember::detail::row_major(saved_w.get().data_ptr<T>(), in),
+                                   grads[0].data_ptr<T>(), in, /*accumulate=*/false);
           }
           if (need_w) {
             grads[1] = empty({out_features, in}, g.dtype());
-            as_mut_matrix<T>(grads[1], out_features, in).noalias() =
-                G.transpose() * as_matrix<T>(saved_x.get(), rows, in);
+            ember::detail::gemm<T>(out_features, in, rows, g_rows.t(),
+                                   ember::detail::row_major(saved_x.get().data_ptr<T>(), in),
+                                   grads[1].data_ptr<T>(), in, /*accumulate=*/false);
           }
           if (need_b) {
             grads[2] = empty({out_features}, g.dtype());

@@ -1,82 +1,22 @@
 // Matrix products as torch.matmul: 1-D (dot), 2-D, and batched with broadcasting over the
-// leading dims. Every product is one Eigen GEMM over Eigen::Map views of the storage.
-#include <Eigen/Core>
+// leading dims. Every product is one GEMM (tensor/gemm.h) that reads both operands in place
+// through their strides, so transposed and broadcast operands are never copied.
 #include <algorithm>
 
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
 #include "tensor/factories.h"
+#include "tensor/gemm.h"
 #include "tensor/ops.h"
 #include "tensor/strided.h"
 
 namespace ember {
 namespace {
 
-// ---- mapping a matrix in ember's storage onto Eigen, without copying --------------------------
-
-template <class T, int Order>
-using ConstMatrixMap =
-    Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0, Eigen::OuterStride<>>;
-template <class T>
-using OutputMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
-
-// How the last two dims (rows, cols) of an operand with strides (s0, s1) sit in memory. A
-// row-major block (s1 == 1) maps as RowMajor with outer stride s0; a column-major one
-// (s0 == 1), such as the transposed view w.t(), maps as ColMajor with outer stride s1.
-struct MatrixLayout {
-  bool valid = false;
-  bool row_major = true;
-  std::int64_t outer_stride = 0;
-};
-
-MatrixLayout layout_of(std::int64_t rows, std::int64_t cols, std::int64_t s0, std::int64_t s1) {
-  // A single row or column leaves one stride unused; Eigen still wants a sensible value.
-  if ((s1 == 1 || cols == 1) && (rows == 1 || s0 >= std::max<std::int64_t>(cols, 1))) {
-    return {true, true, rows == 1 ? std::max<std::int64_t>(cols, 1) : s0};
-  }
-  if ((s0 == 1 || rows == 1) && (cols == 1 || s1 >= std::max<std::int64_t>(rows, 1))) {
-    return {true, false, cols == 1 ? std::max<std::int64_t>(rows, 1) : s1};
-  }
-  return {};
-}
-
-MatrixLayout layout_of(const Tensor& t) {
-  const std::int64_t nd = t.dim();
-  return layout_of(t.size(nd - 2), t.size(nd - 1), t.stride(nd - 2), t.stride(nd - 1));
-}
-
-// Calls fn with the (rows, cols) matrix at p mapped in its layout (two Eigen types).
-template <class T, class Fn>
-void with_matrix(const T* p, std::int64_t rows, std::int64_t cols, const MatrixLayout& layout,
-                 Fn&& fn) {
-  const Eigen::OuterStride<> stride(layout.outer_stride);
-  if (layout.row_major) fn(ConstMatrixMap<T, Eigen::RowMajor>(p, rows, cols, stride));
-  else fn(ConstMatrixMap<T, Eigen::ColMajor>(p, rows, cols, stride));
-}
-
-// c (n, m), row-major and contiguous = a (n, k) @ b (k, m), both mapped in place.
-template <class T>
-void gemm(const T* a, const MatrixLayout& la, const T* b, const MatrixLayout& lb, T* c,
-          std::int64_t n, std::int64_t k, std::int64_t m) {
-  OutputMap<T> out(c, n, m);
-  if (k == 0) {
-    out.setZero();
-    return;
-  }
-  with_matrix(a, n, k, la, [&](const auto& am) {
-    with_matrix(b, k, m, lb, [&](const auto& bm) { out.noalias() = am * bm; });
-  });
-}
-
-// An operand whose last two dims Eigen can read in place; otherwise a contiguous copy.
-Tensor mappable(const Tensor& t) {
-  return layout_of(t).valid ? t : t.contiguous();
-}
-
 // ---- the product itself (no autograd) ---------------------------------------------------------
 
 // a (..., n, k) @ b (..., k, m) -> (broadcast(...), n, m), both at least 2-D and checked.
-Tensor matmul_nd(Tensor a, Tensor b) {
+Tensor matmul_nd(const Tensor& a, const Tensor& b) {
   const std::int64_t n = a.size(-2), k = a.size(-1), m = b.size(-1);
   // (B..., n, k) @ (k, m) with a contiguous is one GEMM on (B*n, k): the nn.Linear case.
   if (a.dim() > 2 && b.dim() == 2 && a.is_contiguous()) {
@@ -84,8 +24,6 @@ Tensor matmul_nd(Tensor a, Tensor b) {
     out_shape.back() = m;
     return matmul_nd(a.view({-1, k}), b).view(out_shape);
   }
-  a = mappable(a);
-  b = mappable(b);
   const Shape batch_a(a.shape().begin(), a.shape().end() - 2);
   const Shape batch_b(b.shape().begin(), b.shape().end() - 2);
   const Shape batch = detail::broadcast_shapes(batch_a, batch_b, "matmul");
@@ -105,7 +43,6 @@ Tensor matmul_nd(Tensor a, Tensor b) {
     offsets_b.push_back(ob);
   });
   const auto count = static_cast<std::int64_t>(offsets_a.size());
-  const MatrixLayout la = layout_of(a), lb = layout_of(b);
 
   detail::dispatch_floating(a.dtype(), "matmul", [&](auto zero) {
     using T = decltype(zero);
@@ -113,16 +50,18 @@ Tensor matmul_nd(Tensor a, Tensor b) {
     const T* pb = b.data_ptr<T>();
     T* pc = out.data_ptr<T>();
     auto product = [&](std::int64_t i) {
-      gemm<T>(pa + offsets_a[i], la, pb + offsets_b[i], lb, pc + i * n * m, n, k, m);
+      const detail::MatrixView<T> ai{pa + offsets_a[i], a.stride(-2), a.stride(-1)};
+      const detail::MatrixView<T> bi{pb + offsets_b[i], b.stride(-2), b.stride(-1)};
+      detail::gemm<T>(n, m, k, ai, bi, pc + i * n * m, m, /*accumulate=*/false);
     };
     if (count > 1 && n * k * m < 64 * 64 * 64) {
-      // Many small products: one per thread (Eigen runs single-threaded inside a parallel
+      // Many small products: one per thread (the GEMM runs single-threaded inside a parallel
       // region).
 #pragma omp parallel for
       for (std::int64_t i = 0; i < count; ++i) product(i);
     } else {
-      // Few large ones: one after another, each with Eigen's own threads. (Not inside an
-      // inactive `omp parallel if(false)`: Eigen's team would then be a nested one, whose
+      // Few large ones: one after another, each with the GEMM's own threads. (Not inside an
+      // inactive `omp parallel if(false)`: the GEMM's team would then be a nested one, whose
       // threads libgomp creates afresh on every call.)
       for (std::int64_t i = 0; i < count; ++i) product(i);
     }
@@ -162,7 +101,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor out = out2.view(out_shape);
 
   // out = a @ b; d(out)/da = grad @ b^T, d(out)/db = a^T @ grad, each summed over the batch
-  // dims its operand was broadcast along. Transposes are views Eigen reads as ColMajor.
+  // dims its operand was broadcast along. Transposes are views the GEMM reads in place.
   const bool a_needs = a.requires_grad(), b_needs = b.requires_grad();
   autograd::SavedTensor saved_a(a2), saved_b(b2);
   const Shape a_shape = a.shape(), b_shape = b.shape(), out2_shape = out2.shape();

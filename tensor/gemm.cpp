@@ -1,0 +1,204 @@
+// The GEMM of tensor/gemm.h, built in the layers of GotoBLAS, BLIS and OpenBLAS (K. Goto and
+// R. van de Geijn, "Anatomy of high-performance matrix multiplication", ACM TOMS 34(3), 2008).
+//
+// A core multiplies at its peak only from registers. The micro-kernel keeps a tile of c, MR rows
+// by NR columns, in vector registers and adds one outer product per step of k: 2 packets of b
+// and MR broadcasts of a feed 2 MR fused multiply-adds. Everything else exists to feed it from
+// the nearest cache:
+//   - b is copied ("packed") KC rows by NC columns at a time into panels NR columns wide, each
+//     stored in the order the kernel reads it. The panel in use (KC x NR) stays in L1.
+//   - a is packed MC rows by KC at a time into panels MR rows tall; that block stays in L2.
+//   - the kernel then walks every (MR, NR) tile of the (MC, NC) block of c.
+// Packing also hides strides and transposes from the kernel, which reads both operands
+// contiguously, and ragged edges, because panels are zero-padded to full size.
+#include "tensor/gemm.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <Eigen/Core>
+#include <algorithm>
+
+#include "tensor/scratch.h"
+
+namespace ember::detail {
+namespace {
+
+namespace ei = Eigen::internal;
+
+// The register tile: MR rows of c by NR = 2 packets of columns (6 x 16 floats with AVX2). Its 12
+// accumulators, 2 packets of b and one broadcast of a take 15 of the 16 vector registers of
+// AVX2 or SSE.
+template <class T>
+struct Tile {
+  using Packet = typename ei::packet_traits<T>::type;
+  static constexpr int P = ei::unpacket_traits<Packet>::size;
+  static constexpr int MR = 6, NR = 2 * P;
+};
+
+// Block sizes: KC rows of b (a float panel of b, KC x NR, is 16 KB: half of L1), MC rows of a
+// (the packed block of a is 144 KB in float: in L2), NC columns of b (4 MB: in L3). MC is a
+// multiple of MR and NC of NR, so only the last panel of a product is ragged.
+constexpr std::int64_t KC = 256, MC = 144, NC = 4096;
+
+// Below this many multiply-adds per thread, waking another thread costs more than it saves.
+constexpr double kMinMacsPerThread = 1 << 17;
+
+std::int64_t round_up(std::int64_t x, std::int64_t unit) { return (x + unit - 1) / unit * unit; }
+
+// a (mc, kc) -> panels of MR rows, each stored column by column: panel p holds a(p MR + i, l) at
+// out[p MR kc + l MR + i]. Rows past mc are zero.
+template <class T>
+void pack_a(MatrixView<T> a, std::int64_t mc, std::int64_t kc, T* out) {
+  constexpr int MR = Tile<T>::MR;
+  for (std::int64_t p = 0; p < mc; p += MR, out += MR * kc) {
+    const std::int64_t rows = std::min<std::int64_t>(MR, mc - p);
+    if (rows < MR) std::fill(out, out + MR * kc, T(0));
+    if (a.col_stride == 1) {  // read each row of a contiguously
+      for (std::int64_t i = 0; i < rows; ++i) {
+        const T* row = a.data + (p + i) * a.row_stride;
+        for (std::int64_t l = 0; l < kc; ++l) out[l * MR + i] = row[l];
+      }
+    } else {
+      for (std::int64_t l = 0; l < kc; ++l)
+        for (std::int64_t i = 0; i < rows; ++i) out[l * MR + i] = a(p + i, l);
+    }
+  }
+}
+
+// b (kc, nc) -> panels of NR columns, each stored row by row: panel q holds b(l, q NR + j) at
+// out[q NR kc + l NR + j]. Columns past nc are zero.
+template <class T>
+void pack_b(MatrixView<T> b, std::int64_t kc, std::int64_t nc, T* out) {
+  constexpr int NR = Tile<T>::NR;
+  for (std::int64_t q = 0; q < nc; q += NR, out += NR * kc) {
+    const std::int64_t cols = std::min<std::int64_t>(NR, nc - q);
+    if (cols < NR) std::fill(out, out + NR * kc, T(0));
+    if (b.row_stride == 1 && b.col_stride != 1) {  // a transposed b: read each column contiguously
+      for (std::int64_t j = 0; j < cols; ++j) {
+        const T* column = b.data + (q + j) * b.col_stride;
+        for (std::int64_t l = 0; l < kc; ++l) out[l * NR + j] = column[l];
+      }
+    } else {
+      for (std::int64_t l = 0; l < kc; ++l)
+        for (std::int64_t j = 0; j < cols; ++j) out[l * NR + j] = b(l, q + j);
+    }
+  }
+}
+
+// c tile (MR, NR), rows ldc apart, = (or += when add) a panel (MR, kc) b panel (kc, NR): the one
+// loop that multiplies. Only the first `rows` x `cols` entries of the tile lie inside c.
+template <class T>
+void micro_kernel(std::int64_t kc, const T* a, const T* b, T* c, std::int64_t ldc,
+                  std::int64_t rows, std::int64_t cols, bool add) {
+  using Packet = typename Tile<T>::Packet;
+  constexpr int P = Tile<T>::P, MR = Tile<T>::MR, NR = Tile<T>::NR;
+  Packet acc[MR][2];
+  for (auto& row : acc) row[0] = row[1] = ei::pset1<Packet>(T(0));
+  for (std::int64_t l = 0; l < kc; ++l, a += MR, b += NR) {
+    const Packet b0 = ei::pload<Packet>(b), b1 = ei::pload<Packet>(b + P);
+    for (int i = 0; i < MR; ++i) {
+      const Packet ai = ei::pset1<Packet>(a[i]);
+      acc[i][0] = ei::pmadd(ai, b0, acc[i][0]);
+      acc[i][1] = ei::pmadd(ai, b1, acc[i][1]);
+    }
+  }
+  if (rows == MR && cols == NR) {
+    for (int i = 0; i < MR; ++i, c += ldc) {
+      if (add) {
+        acc[i][0] = ei::padd(acc[i][0], ei::ploadu<Packet>(c));
+        acc[i][1] = ei::padd(acc[i][1], ei::ploadu<Packet>(c + P));
+      }
+      ei::pstoreu(c, acc[i][0]);
+      ei::pstoreu(c + P, acc[i][1]);
+    }
+    return;
+  }
+  // A tile on the edge of c: through a buffer, then only the entries inside c.
+  T tile[MR * NR];
+  for (int i = 0; i < MR; ++i) {
+    ei::pstoreu(tile + i * NR, acc[i][0]);
+    ei::pstoreu(tile + i * NR + P, acc[i][1]);
+  }
+  for (std::int64_t i = 0; i < rows; ++i, c += ldc)
+    for (std::int64_t j = 0; j < cols; ++j) c[j] = add ? c[j] + tile[i * NR + j] : tile[i * NR + j];
+}
+
+// One thread's product, k > 0: c (m, n) = (or +=) a (m, k) b (k, n), block by block.
+template <class T>
+void gemm_blocked(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView<T> a,
+                  MatrixView<T> b, T* c, std::int64_t ldc, bool accumulate) {
+  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
+  const std::int64_t kc_max = std::min(KC, k);
+  T* packed_a = thread_scratch<T, Scratch::packed_a>(round_up(std::min(MC, m), MR) * kc_max);
+  T* packed_b = thread_scratch<T, Scratch::packed_b>(round_up(std::min(NC, n), NR) * kc_max);
+  for (std::int64_t jc = 0; jc < n; jc += NC) {
+    const std::int64_t nc = std::min(NC, n - jc);
+    for (std::int64_t pc = 0; pc < k; pc += KC) {
+      const std::int64_t kc = std::min(KC, k - pc);
+      pack_b(b.from(pc, jc), kc, nc, packed_b);
+      const bool add = accumulate || pc > 0;  // later blocks of k add to the first one's sums
+      for (std::int64_t ic = 0; ic < m; ic += MC) {
+        const std::int64_t mc = std::min(MC, m - ic);
+        pack_a(a.from(ic, pc), mc, kc, packed_a);
+        for (std::int64_t jr = 0; jr < nc; jr += NR)
+          for (std::int64_t ir = 0; ir < mc; ir += MR)
+            micro_kernel(kc, packed_a + ir * kc, packed_b + jr * kc,
+                         c + (ic + ir) * ldc + jc + jr, ldc, std::min<std::int64_t>(MR, mc - ir),
+                         std::min<std::int64_t>(NR, nc - jr), add);
+      }
+    }
+  }
+}
+
+// The threads this call may use: OpenMP's team size outside a parallel region, else one (also
+// in builds without OpenMP, such as the fuzzers').
+int available_threads() {
+#ifdef _OPENMP
+  return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+}  // namespace
+
+template <class T>
+void gemm(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView<T> a, MatrixView<T> b, T* c,
+          std::int64_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (std::int64_t i = 0; !accumulate && i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    return;
+  }
+  // Threads split the longer side of c into runs of whole tiles. Each packs its own share of
+  // that side's operand and all of the other one, and writes only its own part of c.
+  const bool split_rows = m > n;
+  const std::int64_t length = split_rows ? m : n;
+  const std::int64_t unit = split_rows ? Tile<T>::MR : Tile<T>::NR;
+  const std::int64_t tiles = (length + unit - 1) / unit;
+  const double macs = static_cast<double>(m) * n * k;
+  const int parts = static_cast<int>(std::min<double>(
+      {static_cast<double>(available_threads()), std::max(1.0, macs / kMinMacsPerThread),
+       static_cast<double>(tiles)}));
+  if (parts == 1) {
+    gemm_blocked(m, n, k, a, b, c, ldc, accumulate);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(parts)
+  for (int part = 0; part < parts; ++part) {
+    const std::int64_t begin = std::min(length, tiles * part / parts * unit);
+    const std::int64_t end = std::min(length, tiles * (part + 1) / parts * unit);
+    if (split_rows) gemm_blocked(end - begin, n, k, a.from(begin, 0), b, c + begin * ldc, ldc,
+                                 accumulate);
+    else gemm_blocked(m, end - begin, k, a, b.from(0, begin), c + begin, ldc, accumulate);
+  }
+}
+
+template void gemm<float>(std::int64_t, std::int64_t, std::int64_t, MatrixView<float>,
+                          MatrixView<float>, float*, std::int64_t, bool);
+template void gemm<double>(std::int64_t, std::int64_t, std::int64_t, MatrixView<double>,
+                           MatrixView<double>, double*, std::int64_t, bool);
+
+}  // namespace ember::detail
