@@ -42,6 +42,9 @@ struct Tile {
 // multiple of MR and NC of NR, so only the last panel of a product is ragged.
 constexpr std::int64_t KC = 256, MC = 144, NC = 4096;
 
+// b's rows must be shorter than this to be read in place (see gemm_blocked).
+constexpr std::int64_t kInPlaceRowBytes = 2048;
+
 // Below this many multiply-adds per thread, waking another thread costs more than it saves.
 constexpr double kMinMacsPerThread = 1 << 17;
 
@@ -67,6 +70,37 @@ void pack_a(MatrixView<T> a, std::int64_t mc, std::int64_t kc, T* out) {
   }
 }
 
+// One panel of a transposed b (row_stride 1: each column contiguous, as in W^T or col^T):
+// out (kc, NR) row by row from `cols` columns. Full panels go P x P at a time through an in-register transpose:
+// P packet loads along the columns, P packet stores along the rows, instead of P^2 scalar
+// copies to places NR apart.
+#pragma GCC diagnostic push
+// Eigen's packet types carry alignment attributes that a template argument (PacketBlock's)
+// drops; alignment plays no part there, as in Eigen's own uses of PacketBlock.
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+template <class T>
+void pack_transposed_panel(MatrixView<T> b, std::int64_t kc, std::int64_t cols, T* out) {
+  using Packet = typename Tile<T>::Packet;
+  constexpr int P = Tile<T>::P, NR = Tile<T>::NR;
+  std::int64_t l = 0;
+  if (cols == NR) {
+    for (; l + P <= kc; l += P) {
+      for (int j0 = 0; j0 < NR; j0 += P) {
+        ei::PacketBlock<Packet, P> block;
+        for (int j = 0; j < P; ++j)
+          block.packet[j] = ei::ploadu<Packet>(b.data + (j0 + j) * b.col_stride + l);
+        ei::ptranspose(block);  // block.packet[i] now holds row l + i of the P columns
+        for (int i = 0; i < P; ++i) ei::pstore(out + (l + i) * NR + j0, block.packet[i]);
+      }
+    }
+  }
+  for (std::int64_t j = 0; j < cols; ++j) {
+    const T* column = b.data + j * b.col_stride;
+    for (std::int64_t r = l; r < kc; ++r) out[r * NR + j] = column[r];
+  }
+}
+#pragma GCC diagnostic pop
+
 // b (kc, nc) -> panels of NR columns, each stored row by row: panel q holds b(l, q NR + j) at
 // out[q NR kc + l NR + j]. Columns past nc are zero.
 template <class T>
@@ -75,11 +109,8 @@ void pack_b(MatrixView<T> b, std::int64_t kc, std::int64_t nc, T* out) {
   for (std::int64_t q = 0; q < nc; q += NR, out += NR * kc) {
     const std::int64_t cols = std::min<std::int64_t>(NR, nc - q);
     if (cols < NR) std::fill(out, out + NR * kc, T(0));
-    if (b.row_stride == 1 && b.col_stride != 1) {  // a transposed b: read each column contiguously
-      for (std::int64_t j = 0; j < cols; ++j) {
-        const T* column = b.data + (q + j) * b.col_stride;
-        for (std::int64_t l = 0; l < kc; ++l) out[l * NR + j] = column[l];
-      }
+    if (b.row_stride == 1 && b.col_stride != 1) {
+      pack_transposed_panel(b.from(0, q), kc, cols, out);
     } else {
       for (std::int64_t l = 0; l < kc; ++l)
         for (std::int64_t j = 0; j < cols; ++j) out[l * NR + j] = b(l, q + j);
@@ -87,17 +118,18 @@ void pack_b(MatrixView<T> b, std::int64_t kc, std::int64_t nc, T* out) {
   }
 }
 
-// c tile (MR, NR), rows ldc apart, = (or += when add) a panel (MR, kc) b panel (kc, NR): the one
-// loop that multiplies. Only the first `rows` x `cols` entries of the tile lie inside c.
+// c tile (MR, NR), rows ldc apart, = (or += when add) a panel (MR, kc) b panel (kc, NR), rows
+// ldb apart: the one loop that multiplies. Only the first `rows` x `cols` entries of the tile
+// lie inside c.
 template <class T>
-void micro_kernel(std::int64_t kc, const T* a, const T* b, T* c, std::int64_t ldc,
-                  std::int64_t rows, std::int64_t cols, bool add) {
+void micro_kernel(std::int64_t kc, const T* a, const T* b, std::int64_t ldb, T* c,
+                  std::int64_t ldc, std::int64_t rows, std::int64_t cols, bool add) {
   using Packet = typename Tile<T>::Packet;
   constexpr int P = Tile<T>::P, MR = Tile<T>::MR, NR = Tile<T>::NR;
   Packet acc[MR][2];
   for (auto& row : acc) row[0] = row[1] = ei::pset1<Packet>(T(0));
-  for (std::int64_t l = 0; l < kc; ++l, a += MR, b += NR) {
-    const Packet b0 = ei::pload<Packet>(b), b1 = ei::pload<Packet>(b + P);
+  for (std::int64_t l = 0; l < kc; ++l, a += MR, b += ldb) {
+    const Packet b0 = ei::ploadu<Packet>(b), b1 = ei::ploadu<Packet>(b + P);
     for (int i = 0; i < MR; ++i) {
       const Packet ai = ei::pset1<Packet>(a[i]);
       acc[i][0] = ei::pmadd(ai, b0, acc[i][0]);
@@ -133,20 +165,31 @@ void gemm_blocked(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView<T> 
   const std::int64_t kc_max = std::min(KC, k);
   T* packed_a = thread_scratch<T, Scratch::packed_a>(round_up(std::min(MC, m), MR) * kc_max);
   T* packed_b = thread_scratch<T, Scratch::packed_b>(round_up(std::min(NC, n), NR) * kc_max);
+  // A row-major b whose rows are short and that few rows of a reuse is read where it lies:
+  // packing it would cost about as much as the kernel's time on it. (Long rows put a panel's
+  // rows on few L1 sets and many pages; many rows of a amortise the packing.) Its ragged last
+  // panel is still packed, so that the kernel never reads past the end of a row.
+  const bool b_in_place = b.col_stride == 1 && m <= MC &&
+                          b.row_stride * static_cast<std::int64_t>(sizeof(T)) < kInPlaceRowBytes;
   for (std::int64_t jc = 0; jc < n; jc += NC) {
     const std::int64_t nc = std::min(NC, n - jc);
+    const std::int64_t full = b_in_place ? nc / NR * NR : 0;  // panels read in place
     for (std::int64_t pc = 0; pc < k; pc += KC) {
       const std::int64_t kc = std::min(KC, k - pc);
-      pack_b(b.from(pc, jc), kc, nc, packed_b);
+      pack_b(b.from(pc, jc + full), kc, nc - full, packed_b + full * kc);
       const bool add = accumulate || pc > 0;  // later blocks of k add to the first one's sums
       for (std::int64_t ic = 0; ic < m; ic += MC) {
         const std::int64_t mc = std::min(MC, m - ic);
         pack_a(a.from(ic, pc), mc, kc, packed_a);
-        for (std::int64_t jr = 0; jr < nc; jr += NR)
+        for (std::int64_t jr = 0; jr < nc; jr += NR) {
+          const bool in_place = jr < full;
+          const T* panel = in_place ? b.from(pc, jc + jr).data : packed_b + jr * kc;
+          const std::int64_t ldb = in_place ? b.row_stride : NR;
           for (std::int64_t ir = 0; ir < mc; ir += MR)
-            micro_kernel(kc, packed_a + ir * kc, packed_b + jr * kc,
-                         c + (ic + ir) * ldc + jc + jr, ldc, std::min<std::int64_t>(MR, mc - ir),
-                         std::min<std::int64_t>(NR, nc - jr), add);
+            micro_kernel(kc, packed_a + ir * kc, panel, ldb, c + (ic + ir) * ldc + jc + jr, ldc,
+                         std::min<std::int64_t>(MR, mc - ir), std::min<std::int64_t>(NR, nc - jr),
+                         add);
+        }
       }
     }
   }
