@@ -1,5 +1,6 @@
-// Conv2d: the convolution kernels (im2col + GEMM, or nn/conv_direct.h for few input channels), forward and backward side by side, their autograd node, and the layer that holds
-// the parameters.
+// Conv2d: the convolution kernels (im2col + GEMM, or nn/conv_direct.h for few input channels),
+// forward and backward side by side, their autograd node, and the layer that holds the
+// parameters.
 #include "nn/conv2d.h"
 
 #include <omp.h>

@@ -71,9 +71,9 @@ void pack_a(MatrixView<T> a, std::int64_t mc, std::int64_t kc, T* out) {
 }
 
 // One panel of a transposed b (row_stride 1: each column contiguous, as in W^T or col^T):
-// out (kc, NR) row by row from `cols` columns. Full panels go P x P at a time through an in-register transpose:
-// P packet loads along the columns, P packet stores along the rows, instead of P^2 scalar
-// copies to places NR apart.
+// out (kc, NR) row by row from `cols` columns. Full panels go P x P at a time through an
+// in-register transpose: P packet loads along the columns and P packet stores along the rows,
+// instead of P^2 scalar copies to places NR apart.
 #pragma GCC diagnostic push
 // Eigen's packet types carry alignment attributes that a template argument (PacketBlock's)
 // drops; alignment plays no part there, as in Eigen's own uses of PacketBlock.
@@ -118,50 +118,65 @@ void pack_b(MatrixView<T> b, std::int64_t kc, std::int64_t nc, T* out) {
   }
 }
 
-// c tile (MR, NR), rows ldc apart, = (or += when add) a panel (MR, kc) b panel (kc, NR), rows
-// ldb apart: the one loop that multiplies. Only the first `rows` x `cols` entries of the tile
-// lie inside c.
-template <class T>
+// c tile (R, W packets), rows ldc apart, = (or += when add) a panel (R of its MR rows, kc) b
+// panel (kc, W packets), rows ldb apart: the one loop that multiplies. Only the first `cols`
+// columns of the tile lie inside c. Full tiles are (MR, 2); the ragged ones at c's bottom and
+// right edges take a smaller instance rather than multiplying the panels' zero padding.
+template <class T, int R, int W>
 void micro_kernel(std::int64_t kc, const T* a, const T* b, std::int64_t ldb, T* c,
-                  std::int64_t ldc, std::int64_t rows, std::int64_t cols, bool add) {
+                  std::int64_t ldc, std::int64_t cols, bool add) {
   using Packet = typename Tile<T>::Packet;
-  constexpr int P = Tile<T>::P, MR = Tile<T>::MR, NR = Tile<T>::NR;
-  Packet acc[MR][2];
-  for (auto& row : acc) row[0] = row[1] = ei::pset1<Packet>(T(0));
+  constexpr int P = Tile<T>::P, MR = Tile<T>::MR;
+  Packet acc[R][W];
+  for (auto& row : acc)
+    for (Packet& x : row) x = ei::pset1<Packet>(T(0));
   for (std::int64_t l = 0; l < kc; ++l, a += MR, b += ldb) {
-    const Packet b0 = ei::ploadu<Packet>(b), b1 = ei::ploadu<Packet>(b + P);
-    for (int i = 0; i < MR; ++i) {
+    Packet bl[W];
+    for (int w = 0; w < W; ++w) bl[w] = ei::ploadu<Packet>(b + w * P);
+    for (int i = 0; i < R; ++i) {
       const Packet ai = ei::pset1<Packet>(a[i]);
-      acc[i][0] = ei::pmadd(ai, b0, acc[i][0]);
-      acc[i][1] = ei::pmadd(ai, b1, acc[i][1]);
+      for (int w = 0; w < W; ++w) acc[i][w] = ei::pmadd(ai, bl[w], acc[i][w]);
     }
   }
-  if (rows == MR && cols == NR) {
-    for (int i = 0; i < MR; ++i, c += ldc) {
-      if (add) {
-        acc[i][0] = ei::padd(acc[i][0], ei::ploadu<Packet>(c));
-        acc[i][1] = ei::padd(acc[i][1], ei::ploadu<Packet>(c + P));
+  if (cols == W * P) {
+    for (int i = 0; i < R; ++i, c += ldc) {
+      for (int w = 0; w < W; ++w) {
+        if (add) acc[i][w] = ei::padd(acc[i][w], ei::ploadu<Packet>(c + w * P));
+        ei::pstoreu(c + w * P, acc[i][w]);
       }
-      ei::pstoreu(c, acc[i][0]);
-      ei::pstoreu(c + P, acc[i][1]);
     }
     return;
   }
-  // A tile on the edge of c: through a buffer, then only the entries inside c.
-  T tile[MR * NR];
-  for (int i = 0; i < MR; ++i) {
-    ei::pstoreu(tile + i * NR, acc[i][0]);
-    ei::pstoreu(tile + i * NR + P, acc[i][1]);
+  // Columns past c's right edge: through a buffer, then only the entries inside c.
+  T tile[R * W * P];
+  for (int i = 0; i < R; ++i)
+    for (int w = 0; w < W; ++w) ei::pstoreu(tile + (i * W + w) * P, acc[i][w]);
+  for (int i = 0; i < R; ++i, c += ldc)
+    for (std::int64_t j = 0; j < cols; ++j) {
+      c[j] = add ? c[j] + tile[i * W * P + j] : tile[i * W * P + j];
+    }
+}
+
+// The kernel instance for a tile of `rows` <= MR rows and `cols` <= NR columns.
+template <class T, int W>
+void run_kernel(std::int64_t rows, std::int64_t kc, const T* a, const T* b, std::int64_t ldb,
+                T* c, std::int64_t ldc, std::int64_t cols, bool add) {
+  static_assert(Tile<T>::MR == 6, "one case per row count of a tile");
+  switch (rows) {
+    case 6: return micro_kernel<T, 6, W>(kc, a, b, ldb, c, ldc, cols, add);
+    case 5: return micro_kernel<T, 5, W>(kc, a, b, ldb, c, ldc, cols, add);
+    case 4: return micro_kernel<T, 4, W>(kc, a, b, ldb, c, ldc, cols, add);
+    case 3: return micro_kernel<T, 3, W>(kc, a, b, ldb, c, ldc, cols, add);
+    case 2: return micro_kernel<T, 2, W>(kc, a, b, ldb, c, ldc, cols, add);
+    default: return micro_kernel<T, 1, W>(kc, a, b, ldb, c, ldc, cols, add);
   }
-  for (std::int64_t i = 0; i < rows; ++i, c += ldc)
-    for (std::int64_t j = 0; j < cols; ++j) c[j] = add ? c[j] + tile[i * NR + j] : tile[i * NR + j];
 }
 
 // One thread's product, k > 0: c (m, n) = (or +=) a (m, k) b (k, n), block by block.
 template <class T>
 void gemm_blocked(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView<T> a,
                   MatrixView<T> b, T* c, std::int64_t ldc, bool accumulate) {
-  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
+  constexpr int P = Tile<T>::P, MR = Tile<T>::MR, NR = Tile<T>::NR;
   const std::int64_t kc_max = std::min(KC, k);
   T* packed_a = thread_scratch<T, Scratch::packed_a>(round_up(std::min(MC, m), MR) * kc_max);
   T* packed_b = thread_scratch<T, Scratch::packed_b>(round_up(std::min(NC, n), NR) * kc_max);
@@ -185,10 +200,14 @@ void gemm_blocked(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView<T> 
           const bool in_place = jr < full;
           const T* panel = in_place ? b.from(pc, jc + jr).data : packed_b + jr * kc;
           const std::int64_t ldb = in_place ? b.row_stride : NR;
-          for (std::int64_t ir = 0; ir < mc; ir += MR)
-            micro_kernel(kc, packed_a + ir * kc, panel, ldb, c + (ic + ir) * ldc + jc + jr, ldc,
-                         std::min<std::int64_t>(MR, mc - ir), std::min<std::int64_t>(NR, nc - jr),
-                         add);
+          const std::int64_t cols = std::min<std::int64_t>(NR, nc - jr);
+          for (std::int64_t ir = 0; ir < mc; ir += MR) {
+            const std::int64_t rows = std::min<std::int64_t>(MR, mc - ir);
+            T* tile = c + (ic + ir) * ldc + jc + jr;
+            const T* a_panel = packed_a + ir * kc;
+            if (cols > P) run_kernel<T, 2>(rows, kc, a_panel, panel, ldb, tile, ldc, cols, add);
+            else run_kernel<T, 1>(rows, kc, a_panel, panel, ldb, tile, ldc, cols, add);
+          }
         }
       }
     }
@@ -212,7 +231,7 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView<T> a, Matri
           std::int64_t ldc, bool accumulate) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
-    for (std::int64_t i = 0; !accumulate && i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    for (std::int64_t i = 0; !accumulate && i < m; ++i) std::fill_n(c + i * ldc, n, T(0));
     return;
   }
   // Threads split the longer side of c into runs of whole tiles. Each packs its own share of

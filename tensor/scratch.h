@@ -18,7 +18,9 @@ enum class Scratch { col, padded_image, direct_rows, packed_a, packed_b };
 template <class T, Scratch Slot>
 T* thread_scratch(std::int64_t size) {
   thread_local std::vector<T, Eigen::aligned_allocator<T>> buffer;
-  if (static_cast<std::int64_t>(buffer.size()) < size) buffer.resize(static_cast<std::size_t>(size));
+  if (static_cast<std::int64_t>(buffer.size()) < size) {
+    buffer.resize(static_cast<std::size_t>(size));
+  }
   return buffer.data();
 }
 
