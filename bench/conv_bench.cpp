@@ -1,6 +1,7 @@
 // conv_bench: Conv2d forward and backward GFLOP/s for the LeNet-5 and widecnn layer shapes
-// (issue 7), next to the peak of Eigen's GEMM on a 512x512 float product measured in the same
-// run, so the table shows how close the kernels are to what this CPU can do.
+// (issue 7), next to the rates of Eigen's GEMM and of ember's own (tensor/gemm.h, which Conv2d
+// calls) on a 512x512 float product measured in the same run, so the table shows how close the
+// kernels are to what this CPU can do.
 //
 //   build-release/bench/conv_bench            # all shapes, batch 64 and 256, 1 and 2 threads
 //   build-release/bench/conv_bench --quick    # shorter timings
@@ -25,6 +26,7 @@
 #include "nn/conv2d.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
+#include "tensor/gemm.h"
 
 using namespace ember;
 
@@ -54,13 +56,22 @@ double median_seconds(const std::function<void()>& fn) {
   return times[times.size() / 2];
 }
 
-// Eigen's GEMM on a 512x512 float product: the reference for what a kernel could reach.
-double gemm_gflops() {
+// A 512x512 float product by Eigen's GEMM and by ember's: the reference for what a kernel could
+// reach.
+struct GemmPeaks {
+  double eigen, ember;  // GFLOP/s
+};
+GemmPeaks gemm_gflops() {
   using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const int n = 512;
   Matrix a = Matrix::Random(n, n), b = Matrix::Random(n, n), c(n, n);
-  const double t = median_seconds([&] { c.noalias() = a * b; });
-  return 2.0 * n * n * n / t * 1e-9;
+  const double flops = 2.0 * n * n * n;
+  const double eigen = flops / median_seconds([&] { c.noalias() = a * b; }) * 1e-9;
+  const double ember = flops / median_seconds([&] {
+    detail::gemm<float>(n, n, n, detail::row_major(a.data(), n), detail::row_major(b.data(), n),
+                        c.data(), n, /*accumulate=*/false);
+  }) * 1e-9;
+  return {eigen, ember};
 }
 
 struct Layer {
@@ -115,7 +126,7 @@ int main(int argc, char** argv) {
     } else {
       std::printf("usage: conv_bench [--quick] [--cpu-clock] [--threads N]\n"
                   "Conv2d forward/backward GFLOP/s for the LeNet-5 and widecnn layers,\n"
-                  "next to Eigen's 512x512 float GEMM peak.\n");
+                  "next to Eigen's and ember's 512x512 float GEMM rates.\n");
       return std::strcmp(argv[i], "--help") == 0 ? 0 : 1;
     }
   }
@@ -125,20 +136,24 @@ int main(int argc, char** argv) {
       {"widecnn conv1 3->32 k3 p1 32x32", 3, 32, 3, 1, 32},
       {"widecnn conv2 32->64 k3 p1 16x16", 32, 64, 3, 1, 16},
   };
-  std::printf("%-34s %5s %3s %8s %8s %8s %8s %6s %6s\n", "layer", "batch", "thr", "fwd",
-              "bwd", "bwd w", "gemm", "fwd%", "bwd%");
+  std::printf("%-34s %5s %3s %8s %8s %8s %8s %8s %6s %6s\n", "layer", "batch", "thr", "fwd",
+              "bwd", "bwd w", "eigen", "ember", "fwd%", "bwd%");
   for (int threads : thread_counts) {
     omp_set_num_threads(threads);
-    const double peak = gemm_gflops();
+    Eigen::setNbThreads(threads);
+    const GemmPeaks peaks = gemm_gflops();
+    const double peak = peaks.ember;
     for (const Layer& layer : layers) {
       for (std::int64_t batch : {64, 256}) {
         const Result r = bench_layer(layer, batch);
-        std::printf("%-34s %5lld %3d %8.1f %8.1f %8.1f %8.1f %5.0f%% %5.0f%%\n", layer.name,
-                    static_cast<long long>(batch), threads, r.forward, r.backward,
-                    r.backward_weight, peak, 100 * r.forward / peak, 100 * r.backward / peak);
+        std::printf("%-34s %5lld %3d %8.1f %8.1f %8.1f %8.1f %8.1f %5.0f%% %5.0f%%\n",
+                    layer.name, static_cast<long long>(batch), threads, r.forward, r.backward,
+                    r.backward_weight, peaks.eigen, peak, 100 * r.forward / peak,
+                    100 * r.backward / peak);
       }
     }
   }
-  std::printf("GFLOP/s; gemm = Eigen 512x512 float GEMM with the same threads\n");
+  std::printf("GFLOP/s; eigen, ember = 512x512 float GEMM by Eigen and by ember (tensor/gemm.h) "
+              "with the same threads; fwd%%, bwd%% = share of ember's\n");
   return 0;
 }

@@ -1,12 +1,14 @@
-// Eigen's float GEMM rate on this machine, the ceiling for ember's matmul-bound kernels:
-// bench/run_train_bench compares the MLP's training FLOP/s (6 x parameters x samples/s: 2 for
-// the forward product, 4 for the two backward ones) with it, in the same run and thread count.
+// A float GEMM's rate on this machine: Eigen's (the default), or ember's own, the ceiling of
+// ember's matmul-bound layers. bench/run_train_bench compares the MLP's training FLOP/s (6 x
+// parameters x samples/s: 2 for the forward product, 4 for the two backward ones) with both, in
+// the same run and thread count.
 //
-//   gemm_peak --threads 1 --size 512 1024
+//   gemm_peak --threads 1 --size 512 1024 [--kernel ember]
 //   ...
 //   gflops=123.4
 #include <algorithm>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -16,11 +18,14 @@
 #include "bench/gemm_rate.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"Eigen float GEMM GFLOP/s (C = A B, square; the median product of the best size)"};
+  CLI::App app{"Float GEMM GFLOP/s (C = A B, square; the median product of the best size)"};
   int threads = 1;
+  std::string kernel = "eigen";
   std::vector<int> sizes{512, 1024};
   double seconds = 1.0;
-  app.add_option("--threads", threads, "Eigen threads")->check(CLI::PositiveNumber);
+  app.add_option("--threads", threads, "threads")->check(CLI::PositiveNumber);
+  app.add_option("--kernel", kernel, "whose GEMM: Eigen's or ember's (tensor/gemm.h)")
+      ->check(CLI::IsMember({"eigen", "ember"}));
   app.add_option("--size", sizes, "matrix sizes n (n x n times n x n)")->expected(1, -1);
   app.add_option("--seconds", seconds, "time spent per size")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
@@ -29,12 +34,13 @@ int main(int argc, char** argv) {
   Eigen::setNbThreads(threads);
   double best = 0.0;
   for (int n : sizes) {
-    const ember::bench::Rate rate = ember::bench::measure_gemm(n, seconds);
+    const ember::bench::Rate rate = kernel == "ember" ? ember::bench::measure_ember_gemm(n, seconds)
+                                                      : ember::bench::measure_gemm(n, seconds);
     std::printf("size=%d products=%d gflops_median=%.1f gflops_best=%.1f\n", n, rate.calls,
                 rate.median_gflops, rate.best_gflops);
     best = std::max(best, rate.median_gflops);
   }
-  std::printf("threads=%d\n", threads);
+  std::printf("kernel=%s threads=%d\n", kernel.c_str(), threads);
   std::printf("gflops=%.1f\n", best);
   return 0;
 }

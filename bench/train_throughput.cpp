@@ -14,7 +14,6 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <Eigen/Core>
 #include <omp.h>
 
 #include "nn/activation.h"
@@ -92,10 +91,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "untimed steps first")->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
-  // ember's kernels parallelise with OpenMP over the batch and with Eigen's own threads inside
-  // GEMM; both get the same count.
+  // ember's kernels, its GEMM included, split their work among OpenMP's threads.
   omp_set_num_threads(threads);
-  Eigen::setNbThreads(threads);
   manual_seed(0);
   Model model = make_model(model_name);
   Shape input_shape{batch};

@@ -20,7 +20,6 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <Eigen/Core>
 
 #include "data/data_loader.h"
 #include "data/idx.h"
@@ -197,7 +196,6 @@ void check_options(const Options& o) {
 int finetune(const Options& options) {
   check_options(options);
   omp_set_num_threads(options.threads);
-  Eigen::setNbThreads(options.threads);
   manual_seed(options.seed);  // the initial weights, the synthetic data and the shuffling
 
   const std::filesystem::path save_folder = std::filesystem::path(options.save).parent_path();

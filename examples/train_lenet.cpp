@@ -23,7 +23,6 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
-#include <Eigen/Core>
 
 #include "data/data_loader.h"
 #include "data/idx.h"
@@ -163,9 +162,8 @@ int train(Options options, const CLI::App& app) {
   }
   make_parent_folders(options);
   const Recipe& recipe = options.recipe;
-  // ember's kernels split work with OpenMP, and Eigen's GEMM with its own threads.
+  // ember's kernels, its GEMM included, split their work among OpenMP's threads.
   omp_set_num_threads(options.threads);
-  Eigen::setNbThreads(options.threads);
 
   data::TensorDataset train_set = load_data(options.data, /*train=*/true, recipe.limit_train);
   data::TensorDataset test_set = load_data(options.data, /*train=*/false, recipe.limit_test);

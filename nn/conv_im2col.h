@@ -2,7 +2,8 @@
 //
 // Every output pixel of a convolution is a dot product of the weight with one window of the
 // input. im2col copies each window into a column, so that the whole convolution becomes
-// weight (O, C kH kW) x col (C kH kW, Ho Wo), a GEMM that Eigen runs near the CPU's peak.
+// weight (O, C kH kW) x col (C kH kW, Ho Wo), a GEMM that runs near the CPU's peak
+// (tensor/gemm.h).
 // col2im is its adjoint: it adds each column back onto the window it came from, which is what
 // the input gradient needs.
 #pragma once
