@@ -9,8 +9,9 @@
 //     stored in the order the kernel reads it. The panel in use (KC x NR) stays in L1.
 //   - a is packed MC rows by KC at a time into panels MR rows tall; that block stays in L2.
 //   - the kernel then walks every (MR, NR) tile of the (MC, NC) block of c.
-// Packing also hides strides and transposes from the kernel, which reads both operands
-// contiguously, and ragged edges, because panels are zero-padded to full size.
+// Packing lets the kernel read both operands contiguously whatever their strides. But it is a
+// copy, which small products (LeNet's are 16 x 100 x 150) cannot amortise: there, operands
+// laid out in short rows are read where they lie (see gemm_blocked).
 #include "tensor/gemm.h"
 
 #ifdef _OPENMP
@@ -42,7 +43,7 @@ struct Tile {
 // multiple of MR and NC of NR, so only the last panel of a product is ragged.
 constexpr std::int64_t KC = 256, MC = 144, NC = 4096;
 
-// b's rows must be shorter than this to be read in place (see gemm_blocked).
+// An operand's rows must be shorter than this to be read in place (see gemm_blocked).
 constexpr std::int64_t kInPlaceRowBytes = 2048;
 
 // Below this many multiply-adds per thread, waking another thread costs more than it saves.
@@ -118,23 +119,26 @@ void pack_b(MatrixView<T> b, std::int64_t kc, std::int64_t nc, T* out) {
   }
 }
 
-// c tile (R, W packets), rows ldc apart, = (or += when add) a panel (R of its MR rows, kc) b
-// panel (kc, W packets), rows ldb apart: the one loop that multiplies. Only the first `cols`
+// c tile (R, W packets), rows ldc apart, = (or += when add) a (R, kc) b (kc, W packets): the one
+// loop that multiplies. a is read through its two strides (a packed panel's are (1, MR)), b a
+// packet at a time along its rows (a packed panel's rows are NR apart). Only the first `cols`
 // columns of the tile lie inside c. Full tiles are (MR, 2); the ragged ones at c's bottom and
 // right edges take a smaller instance rather than multiplying the panels' zero padding.
 template <class T, int R, int W>
-void micro_kernel(std::int64_t kc, const T* a, const T* b, std::int64_t ldb, T* c,
-                  std::int64_t ldc, std::int64_t cols, bool add) {
+void micro_kernel(std::int64_t kc, MatrixView<T> a, MatrixView<T> b, T* c, std::int64_t ldc,
+                  std::int64_t cols, bool add) {
   using Packet = typename Tile<T>::Packet;
-  constexpr int P = Tile<T>::P, MR = Tile<T>::MR;
+  constexpr int P = Tile<T>::P;
   Packet acc[R][W];
   for (auto& row : acc)
     for (Packet& x : row) x = ei::pset1<Packet>(T(0));
-  for (std::int64_t l = 0; l < kc; ++l, a += MR, b += ldb) {
+  const T* ap = a.data;
+  const T* bp = b.data;
+  for (std::int64_t l = 0; l < kc; ++l, ap += a.col_stride, bp += b.row_stride) {
     Packet bl[W];
-    for (int w = 0; w < W; ++w) bl[w] = ei::ploadu<Packet>(b + w * P);
+    for (int w = 0; w < W; ++w) bl[w] = ei::ploadu<Packet>(bp + w * P);
     for (int i = 0; i < R; ++i) {
-      const Packet ai = ei::pset1<Packet>(a[i]);
+      const Packet ai = ei::pset1<Packet>(ap[i * a.row_stride]);
       for (int w = 0; w < W; ++w) acc[i][w] = ei::pmadd(ai, bl[w], acc[i][w]);
     }
   }
@@ -159,16 +163,16 @@ void micro_kernel(std::int64_t kc, const T* a, const T* b, std::int64_t ldb, T* 
 
 // The kernel instance for a tile of `rows` <= MR rows and `cols` <= NR columns.
 template <class T, int W>
-void run_kernel(std::int64_t rows, std::int64_t kc, const T* a, const T* b, std::int64_t ldb,
-                T* c, std::int64_t ldc, std::int64_t cols, bool add) {
+void run_kernel(std::int64_t rows, std::int64_t kc, MatrixView<T> a, MatrixView<T> b, T* c,
+                std::int64_t ldc, std::int64_t cols, bool add) {
   static_assert(Tile<T>::MR == 6, "one case per row count of a tile");
   switch (rows) {
-    case 6: return micro_kernel<T, 6, W>(kc, a, b, ldb, c, ldc, cols, add);
-    case 5: return micro_kernel<T, 5, W>(kc, a, b, ldb, c, ldc, cols, add);
-    case 4: return micro_kernel<T, 4, W>(kc, a, b, ldb, c, ldc, cols, add);
-    case 3: return micro_kernel<T, 3, W>(kc, a, b, ldb, c, ldc, cols, add);
-    case 2: return micro_kernel<T, 2, W>(kc, a, b, ldb, c, ldc, cols, add);
-    default: return micro_kernel<T, 1, W>(kc, a, b, ldb, c, ldc, cols, add);
+    case 6: return micro_kernel<T, 6, W>(kc, a, b, c, ldc, cols, add);
+    case 5: return micro_kernel<T, 5, W>(kc, a, b, c, ldc, cols, add);
+    case 4: return micro_kernel<T, 4, W>(kc, a, b, c, ldc, cols, add);
+    case 3: return micro_kernel<T, 3, W>(kc, a, b, c, ldc, cols, add);
+    case 2: return micro_kernel<T, 2, W>(kc, a, b, c, ldc, cols, add);
+    default: return micro_kernel<T, 1, W>(kc, a, b, c, ldc, cols, add);
   }
 }
 
@@ -177,15 +181,23 @@ template <class T>
 void gemm_blocked(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView<T> a,
                   MatrixView<T> b, T* c, std::int64_t ldc, bool accumulate) {
   constexpr int P = Tile<T>::P, MR = Tile<T>::MR, NR = Tile<T>::NR;
+  // Operands laid out in short rows are read where they lie, when packing them would cost about
+  // as much as the kernel's time on them (long rows put a panel's rows on few L1 sets and many
+  // pages). The kernel reads a through its two strides, so a needs no packing then: its ragged
+  // last panel has fewer rows, and the kernel reads only those. A row-major b is read in place
+  // when few rows of a reuse it; its ragged last panel is still packed, so that the kernel never
+  // reads past the end of a row.
+  auto short_rows = [](std::int64_t stride) {
+    return stride * static_cast<std::int64_t>(sizeof(T)) < kInPlaceRowBytes;
+  };
+  const bool a_in_place = (a.col_stride == 1 && short_rows(a.row_stride)) ||
+                          (a.row_stride == 1 && short_rows(a.col_stride));
+  const bool b_in_place = b.col_stride == 1 && m <= MC && short_rows(b.row_stride);
   const std::int64_t kc_max = std::min(KC, k);
-  T* packed_a = thread_scratch<T, Scratch::packed_a>(round_up(std::min(MC, m), MR) * kc_max);
+  T* packed_a = a_in_place ? nullptr
+                           : thread_scratch<T, Scratch::packed_a>(round_up(std::min(MC, m), MR) *
+                                                                  kc_max);
   T* packed_b = thread_scratch<T, Scratch::packed_b>(round_up(std::min(NC, n), NR) * kc_max);
-  // A row-major b whose rows are short and that few rows of a reuse is read where it lies:
-  // packing it would cost about as much as the kernel's time on it. (Long rows put a panel's
-  // rows on few L1 sets and many pages; many rows of a amortise the packing.) Its ragged last
-  // panel is still packed, so that the kernel never reads past the end of a row.
-  const bool b_in_place = b.col_stride == 1 && m <= MC &&
-                          b.row_stride * static_cast<std::int64_t>(sizeof(T)) < kInPlaceRowBytes;
   for (std::int64_t jc = 0; jc < n; jc += NC) {
     const std::int64_t nc = std::min(NC, n - jc);
     const std::int64_t full = b_in_place ? nc / NR * NR : 0;  // panels read in place
@@ -195,18 +207,18 @@ void gemm_blocked(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView<T> 
       const bool add = accumulate || pc > 0;  // later blocks of k add to the first one's sums
       for (std::int64_t ic = 0; ic < m; ic += MC) {
         const std::int64_t mc = std::min(MC, m - ic);
-        pack_a(a.from(ic, pc), mc, kc, packed_a);
+        if (!a_in_place) pack_a(a.from(ic, pc), mc, kc, packed_a);
         for (std::int64_t jr = 0; jr < nc; jr += NR) {
-          const bool in_place = jr < full;
-          const T* panel = in_place ? b.from(pc, jc + jr).data : packed_b + jr * kc;
-          const std::int64_t ldb = in_place ? b.row_stride : NR;
+          const MatrixView<T> b_panel = jr < full ? b.from(pc, jc + jr)
+                                                  : MatrixView<T>{packed_b + jr * kc, NR, 1};
           const std::int64_t cols = std::min<std::int64_t>(NR, nc - jr);
           for (std::int64_t ir = 0; ir < mc; ir += MR) {
             const std::int64_t rows = std::min<std::int64_t>(MR, mc - ir);
+            const MatrixView<T> a_panel = a_in_place ? a.from(ic + ir, pc)
+                                                     : MatrixView<T>{packed_a + ir * kc, 1, MR};
             T* tile = c + (ic + ir) * ldc + jc + jr;
-            const T* a_panel = packed_a + ir * kc;
-            if (cols > P) run_kernel<T, 2>(rows, kc, a_panel, panel, ldb, tile, ldc, cols, add);
-            else run_kernel<T, 1>(rows, kc, a_panel, panel, ldb, tile, ldc, cols, add);
+            if (cols > P) run_kernel<T, 2>(rows, kc, a_panel, b_panel, tile, ldc, cols, add);
+            else run_kernel<T, 1>(rows, kc, a_panel, b_panel, tile, ldc, cols, add);
           }
         }
       }

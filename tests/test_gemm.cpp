@@ -85,10 +85,12 @@ void check_gemm(std::int64_t m, std::int64_t n, std::int64_t k, bool a_transpose
 
 TEST_CASE("gemm: every transpose, with sizes around the register tile and the cache blocks") {
   // 6 x 16 floats is the AVX2 register tile, 256 the depth of a block of k and 144 the rows of
-  // a block of a; the sizes sit just below, on and above each.
-  const std::int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 3},     {6, 16, 8},    {7, 17, 255},
-                                   {13, 33, 256}, {12, 32, 257},  {145, 40, 20}, {150, 9, 600},
-                                   {2, 300, 513}, {300, 70, 100}, {4, 4100, 3}};
+  // a block of a; the sizes sit just below, on and above each. Operands whose rows are 512
+  // floats or longer are packed, shorter ones mostly read in place: both ways are covered.
+  const std::int64_t sizes[][3] = {{1, 1, 1},     {5, 15, 3},     {6, 16, 8},     {7, 17, 255},
+                                   {13, 33, 256}, {12, 32, 257},  {145, 40, 20},  {150, 9, 600},
+                                   {2, 300, 513}, {300, 70, 100}, {4, 4100, 3},   {520, 24, 30},
+                                   {9, 530, 40}};
   for (const auto& size : sizes) {
     for (int mask = 0; mask < 8; ++mask) {
       const bool a_t = mask & 1, b_t = mask & 2, accumulate = mask & 4;
