@@ -24,6 +24,8 @@ namespace {
 template <class T>
 using RowMajorMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <class T>
+using MatrixMap = Eigen::Map<RowMajorMatrix<T>>;
+template <class T>
 using ConstMatrixMap = Eigen::Map<const RowMajorMatrix<T>>;
 
 // The sizes of one conv2d call: batch, channels and groups around one image's geometry.
@@ -148,6 +150,9 @@ void conv2d_forward(const T* input, const T* weight, const T* bias, T* out, cons
 //             gradients of every window entry it was copied to)
 //   dL/dW   = sum over samples of dL/dy col^T
 //   dL/db   = sum over samples and pixels of dL/dy
+// im2col's weight gradient is summed transposed, dL/dW^T (K, O/groups) += col dL/dy^T, and
+// transposed once per range of samples: the GEMM then reads col in place and packs only the
+// smaller dL/dy, where dL/dy col^T would pack all of col^T for every sample (tensor/gemm.cpp).
 // grad_out (N, O, Ho, Wo); grad_input (N, C, H, W), grad_weight (O, C/groups, kH, kW), grad_bias
 // (O), each null when not wanted. The weight and bias sums run per range of samples into their
 // own partial sums, added in range order: deterministic for a given thread count.
@@ -169,10 +174,16 @@ void conv2d_backward(const T* grad_out, const T* input, const T* weight, T* grad
   // The col matrix holds dL/dcol for the input gradient, and the unfolded input for im2col's
   // weight gradient; a pointwise conv's col is the image itself.
   const bool use_col = !pointwise && (grad_input || (grad_weight && !direct));
+  const bool transposed_weight_grad = grad_weight && !direct;
   for_each_part(s.batch, parts, [&](int part, std::int64_t begin, std::int64_t end) {
     T* gw = part == 0 ? grad_weight : partial_weight.data() + (part - 1) * weight_numel;
     T* gb = part == 0 ? grad_bias : partial_bias.data() + (part - 1) * s.out_channels;
     T* col = use_col ? detail::thread_scratch<T, detail::Scratch::col>(K * P) : nullptr;
+    // dL/dW^T of this range, group by group: (groups, K, O/groups).
+    T* gw_t = transposed_weight_grad
+                  ? detail::thread_scratch<T, detail::Scratch::weight_grad>(weight_numel)
+                  : nullptr;
+    if (gw_t) std::fill_n(gw_t, weight_numel, T(0));
     for (std::int64_t n = begin; n < end; ++n) {
       if (grad_input && !pointwise) {
         std::fill(grad_input + n * s.input_numel(), grad_input + (n + 1) * s.input_numel(), T(0));
@@ -193,7 +204,7 @@ void conv2d_backward(const T* grad_out, const T* input, const T* weight, T* grad
         } else if (gw) {
           if (!pointwise) detail::im2col(image, g, col);
           const auto cols = ember::detail::row_major(pointwise ? image : col, P);
-          ember::detail::gemm<T>(Og, K, P, dy, cols.t(), gw + grp * Og * K, K,
+          ember::detail::gemm<T>(K, Og, P, cols, dy.t(), gw_t + grp * K * Og, Og,
                                  /*accumulate=*/true);
         }
         if (gb) {
@@ -201,6 +212,10 @@ void conv2d_backward(const T* grad_out, const T* input, const T* weight, T* grad
               ConstMatrixMap<T>(dy_g, Og, P).rowwise().sum();
         }
       }
+    }
+    for (std::int64_t grp = 0; gw_t && grp < s.groups; ++grp) {
+      MatrixMap<T>(gw + grp * Og * K, Og, K) +=
+          ConstMatrixMap<T>(gw_t + grp * K * Og, K, Og).transpose();
     }
   });
   for (int part = 1; part < parts; ++part) {
