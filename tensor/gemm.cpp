@@ -52,13 +52,13 @@ constexpr double kMinMacsPerThread = 1 << 17;
 std::int64_t round_up(std::int64_t x, std::int64_t unit) { return (x + unit - 1) / unit * unit; }
 
 // a (mc, kc) -> panels of MR rows, each stored column by column: panel p holds a(p MR + i, l) at
-// out[p MR kc + l MR + i]. Rows past mc are zero.
+// out[p MR kc + l MR + i]. A ragged last panel leaves its missing rows unset: the kernel
+// instance for it reads only the rows it has.
 template <class T>
 void pack_a(MatrixView<T> a, std::int64_t mc, std::int64_t kc, T* out) {
   constexpr int MR = Tile<T>::MR;
   for (std::int64_t p = 0; p < mc; p += MR, out += MR * kc) {
     const std::int64_t rows = std::min<std::int64_t>(MR, mc - p);
-    if (rows < MR) std::fill(out, out + MR * kc, T(0));
     if (a.col_stride == 1) {  // read each row of a contiguously
       for (std::int64_t i = 0; i < rows; ++i) {
         const T* row = a.data + (p + i) * a.row_stride;
@@ -103,7 +103,8 @@ void pack_transposed_panel(MatrixView<T> b, std::int64_t kc, std::int64_t cols, 
 #pragma GCC diagnostic pop
 
 // b (kc, nc) -> panels of NR columns, each stored row by row: panel q holds b(l, q NR + j) at
-// out[q NR kc + l NR + j]. Columns past nc are zero.
+// out[q NR kc + l NR + j]. Columns past nc are zero: the kernel multiplies whole packets and
+// drops those columns' sums.
 template <class T>
 void pack_b(MatrixView<T> b, std::int64_t kc, std::int64_t nc, T* out) {
   constexpr int NR = Tile<T>::NR;
