@@ -123,8 +123,9 @@ void pack_b(MatrixView<T> b, std::int64_t kc, std::int64_t nc, T* out) {
 // c tile (R, W packets), rows ldc apart, = (or += when add) a (R, kc) b (kc, W packets): the one
 // loop that multiplies. a is read through its two strides (a packed panel's are (1, MR)), b a
 // packet at a time along its rows (a packed panel's rows are NR apart). Only the first `cols`
-// columns of the tile lie inside c. Full tiles are (MR, 2); the ragged ones at c's bottom and
-// right edges take a smaller instance rather than multiplying the panels' zero padding.
+// columns of the tile lie inside c. Full tiles are (MR, 2); a ragged one at c's bottom edge
+// takes the instance with its number of rows, and one at the right edge whose columns fit in a
+// packet takes a one-packet instance: neither multiplies rows or packets that c lacks.
 template <class T, int R, int W>
 void micro_kernel(std::int64_t kc, MatrixView<T> a, MatrixView<T> b, T* c, std::int64_t ldc,
                   std::int64_t cols, bool add) {
