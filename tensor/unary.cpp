@@ -132,14 +132,16 @@ Tensor sigmoid(const Tensor& x) {
   });
 }
 
-// y = max(x, 0);  dy/dx = 1 where y > 0, else 0.
+// y = max(x, 0);  dy/dx = 1 where y > 0, else 0. NaN passes through both ways, as in PyTorch:
+// relu(NaN) = NaN, with gradient 1 (threshold_backward zeroes only where y <= 0).
 Tensor relu(const Tensor& x) {
   Tensor y;
   {
     NoGradGuard no_grad;
     y = detail::dispatch_compute(x.dtype(), "relu", [&](auto zero) {
       using T = decltype(zero);
-      return detail::map_unary<T>(x, [](T v) { return v > 0 ? v : T(0); });
+      // v < 0, not v <= 0: NaN and -0.0 pass through unchanged, as torch.relu's do.
+      return detail::map_unary<T>(x, [](T v) { return v < 0 ? T(0) : v; });
     });
   }
   autograd::SavedTensor saved_y(y);
@@ -147,7 +149,7 @@ Tensor relu(const Tensor& x) {
     return std::vector<Tensor>{detail::dispatch_floating(grad.dtype(), "relu", [&](auto zero) {
       using T = decltype(zero);
       return detail::map_binary_same<T>(grad, saved_y.get(),
-                                        [](T dy, T s) { return s > 0 ? dy : T(0); });
+                                        [](T dy, T s) { return s <= 0 ? T(0) : dy; });
     })};
   });
 }

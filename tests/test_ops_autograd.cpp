@@ -3,6 +3,8 @@
 // million ops that frees itself.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include <memory>
 
 #include "tensor/autograd.h"
@@ -193,4 +195,18 @@ TEST_CASE("autograd: a graph of a million ops frees itself after backward") {
   }
   // ...and with y gone, the nodes go too (iteratively: no stack overflow on a deep chain).
   CHECK(first_node.expired());
+}
+
+TEST_CASE("relu: NaN and -0.0 pass through as torch.relu's do, NaN with gradient 1") {
+  // torch.relu(tensor([nan, -0., -1., 2.])) = [nan, -0., 0., 2.]; the gradient of its sum is
+  // [1, 0, 0, 1].
+  Tensor x = tensor({std::nan(""), -0.0, -1.0, 2.0}, {4}, kFloat64).requires_grad_();
+  Tensor y = relu(x);
+  const std::vector<double> v = y.detach().to_vector<double>();
+  CHECK(std::isnan(v[0]));
+  CHECK((v[1] == 0.0 && std::signbit(v[1])));
+  CHECK(v[2] == 0.0);
+  CHECK(v[3] == 2.0);
+  y.sum().backward();
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{1, 0, 0, 1});
 }
