@@ -1,10 +1,9 @@
 // Autograd behaviour seen from the ops: gradient accumulation, retain_graph, freed graphs,
-// NoGradGuard, detach, grad_fn names, in-place modification detection, and a graph of a
-// million ops that frees itself.
+// NoGradGuard, detach, grad_fn names, in-place modification detection, a graph of a million ops
+// that frees itself, and relu's NaN.
 #include <doctest/doctest.h>
 
 #include <cmath>
-
 #include <memory>
 
 #include "tensor/autograd.h"
