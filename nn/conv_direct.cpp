@@ -7,8 +7,9 @@
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <type_traits>
 #include <vector>
+
+#include "tensor/static_count.h"
 
 namespace ember::nn::detail {
 namespace {
@@ -34,14 +35,7 @@ constexpr int kBlock = 6;
 template <class Fn>
 void for_each_channel_block(std::int64_t channels, Fn&& fn) {
   for (std::int64_t o = 0; o < channels; o += kBlock) {
-    switch (std::min<std::int64_t>(kBlock, channels - o)) {
-      case 1: fn(std::integral_constant<int, 1>{}, o); break;
-      case 2: fn(std::integral_constant<int, 2>{}, o); break;
-      case 3: fn(std::integral_constant<int, 3>{}, o); break;
-      case 4: fn(std::integral_constant<int, 4>{}, o); break;
-      case 5: fn(std::integral_constant<int, 5>{}, o); break;
-      default: fn(std::integral_constant<int, kBlock>{}, o); break;
-    }
+    ember::detail::with_static_count<kBlock>(channels - o, [&](auto block) { fn(block, o); });
   }
 }
 

@@ -1,8 +1,8 @@
 // Direct convolution for layers with few input channels, such as a network's first layer.
 //
 // im2col + GEMM turns LeNet's first layer (1 -> 6 channels, 5x5) into a product of a 6 x 25
-// weight with a 25 x 784 col matrix per sample: the col matrix is written, packed and read again
-// for only 6 multiply-adds per entry, and a GEMM 6 wide is one that Eigen tiles poorly. These
+// weight with a 25 x 784 col matrix per sample: the col matrix is written and read again for only
+// 6 multiply-adds per entry, and 6 rows fill only one of a GEMM's register tiles. These
 // kernels read the zero-padded image in place instead: one vector of 8 (float) or 4 (double)
 // neighbouring outputs times one weight per step, for several output channels at once, so that
 // the work stays in registers. They cover the forward and the weight gradient (a first layer's

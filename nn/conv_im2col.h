@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
 #include "tensor/scratch.h"
 
@@ -33,7 +32,8 @@ struct ConvGeometry {
   }
 };
 
-// Conv2d's per-thread buffers (col matrix, padded image, direct rows) live in tensor/scratch.h.
+// Conv2d's per-thread buffers (col matrix, padded image, direct rows, transposed weight
+// gradient) live in tensor/scratch.h.
 using ember::detail::Scratch;
 using ember::detail::thread_scratch;
 

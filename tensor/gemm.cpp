@@ -22,6 +22,7 @@
 #include <algorithm>
 
 #include "tensor/scratch.h"
+#include "tensor/static_count.h"
 
 namespace ember::detail {
 namespace {
@@ -167,15 +168,9 @@ void micro_kernel(std::int64_t kc, MatrixView<T> a, MatrixView<T> b, T* c, std::
 template <class T, int W>
 void run_kernel(std::int64_t rows, std::int64_t kc, MatrixView<T> a, MatrixView<T> b, T* c,
                 std::int64_t ldc, std::int64_t cols, bool add) {
-  static_assert(Tile<T>::MR == 6, "one case per row count of a tile");
-  switch (rows) {
-    case 6: return micro_kernel<T, 6, W>(kc, a, b, c, ldc, cols, add);
-    case 5: return micro_kernel<T, 5, W>(kc, a, b, c, ldc, cols, add);
-    case 4: return micro_kernel<T, 4, W>(kc, a, b, c, ldc, cols, add);
-    case 3: return micro_kernel<T, 3, W>(kc, a, b, c, ldc, cols, add);
-    case 2: return micro_kernel<T, 2, W>(kc, a, b, c, ldc, cols, add);
-    default: return micro_kernel<T, 1, W>(kc, a, b, c, ldc, cols, add);
-  }
+  with_static_count<Tile<T>::MR>(rows, [&](auto r) {
+    micro_kernel<T, r(), W>(kc, a, b, c, ldc, cols, add);
+  });
 }
 
 // One thread's product, k > 0: c (m, n) = (or +=) a (m, k) b (k, n), block by block.
