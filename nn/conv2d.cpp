@@ -178,16 +178,16 @@ void conv2d_backward(const T* grad_out, const T* input, const T* weight, T* grad
   for_each_part(s.batch, parts, [&](int part, std::int64_t begin, std::int64_t end) {
     T* gw = part == 0 ? grad_weight : partial_weight.data() + (part - 1) * weight_numel;
     T* gb = part == 0 ? grad_bias : partial_bias.data() + (part - 1) * s.out_channels;
-    T* col = use_col ? detail::thread_scratch<T, detail::Scratch::col>(K * P) : nullptr;
+    // col2im reads past the ends of col (detail::col_margin), into this buffer's margins.
+    const std::int64_t margin = detail::col_margin(g);
+    T* col = use_col ? detail::thread_scratch<T, detail::Scratch::col>(K * P + 2 * margin) + margin
+                     : nullptr;
     // dL/dW^T of this range, group by group: (groups, K, O/groups).
     T* gw_t = transposed_weight_grad
                   ? detail::thread_scratch<T, detail::Scratch::weight_grad>(weight_numel)
                   : nullptr;
     if (gw_t) std::fill_n(gw_t, weight_numel, T(0));
     for (std::int64_t n = begin; n < end; ++n) {
-      if (grad_input && !pointwise) {
-        std::fill(grad_input + n * s.input_numel(), grad_input + (n + 1) * s.input_numel(), T(0));
-      }
       for (std::int64_t grp = 0; grp < s.groups; ++grp) {
         const T* dy_g = grad_out + n * s.output_numel() + grp * Og * P;
         const auto dy = ember::detail::row_major(dy_g, P);

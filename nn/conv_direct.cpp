@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "tensor/packet.h"
 #include "tensor/static_count.h"
 
 namespace ember::nn::detail {
@@ -21,10 +22,8 @@ using Eigen::internal::predux;
 using Eigen::internal::pset1;
 using Eigen::internal::pstoreu;
 
-template <class T>
-using Packet = typename Eigen::internal::packet_traits<T>::type;
-template <class T>
-constexpr std::int64_t kLanes = Eigen::internal::unpacket_traits<Packet<T>>::size;
+using ember::detail::kLanes;
+using ember::detail::Packet;
 
 // Output channels per register block. The forward keeps 2 packets per channel in registers:
 // 12 accumulators, the two input packets and a weight fill AVX2's 16 registers.

@@ -32,8 +32,8 @@ struct ConvGeometry {
   }
 };
 
-// Conv2d's per-thread buffers (col matrix, padded image, direct rows, transposed weight
-// gradient) live in tensor/scratch.h.
+// Conv2d's per-thread buffers (col matrix, padded image, col2im masks, direct rows, transposed
+// weight gradient) live in tensor/scratch.h.
 using ember::detail::Scratch;
 using ember::detail::thread_scratch;
 
@@ -42,10 +42,15 @@ using ember::detail::thread_scratch;
 template <class T>
 void im2col(const T* image, const ConvGeometry& g, T* col);
 
-// The adjoint of im2col: image (C, H, W) += every entry of col (C kH kW, Ho Wo) at the pixel it
-// was copied from (padding entries are dropped). image must be initialised by the caller.
+// The adjoint of im2col: image (C, H, W) = the sum, at each pixel, of the entries of col
+// (C kH kW, Ho Wo) that were copied from it (padding entries are dropped). col2im may read up
+// to col_margin(g) values past either end of col (and ignores them): a col buffer passed to it
+// must extend that far on both sides.
 template <class T>
 void col2im(const T* col, const ConvGeometry& g, T* image);
+inline std::int64_t col_margin(const ConvGeometry& g) {
+  return (g.kernel_w - 1) * g.dilation_w + g.pad_w + g.width;
+}
 
 // ---- the zero-padded image, shared by the stride-1 im2col and the direct kernels -----------
 // Once an image sits at the centre of zeros, every window row is a plain run of a padded row:

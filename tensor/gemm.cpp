@@ -21,6 +21,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 
+#include "tensor/packet.h"
 #include "tensor/scratch.h"
 #include "tensor/static_count.h"
 
@@ -34,8 +35,8 @@ namespace ei = Eigen::internal;
 // AVX2 or SSE.
 template <class T>
 struct Tile {
-  using Packet = typename ei::packet_traits<T>::type;
-  static constexpr int P = ei::unpacket_traits<Packet>::size;
+  using Packet = detail::Packet<T>;
+  static constexpr int P = kLanes<T>;
   static constexpr int MR = 6, NR = 2 * P;
 };
 

@@ -9,9 +9,19 @@
 namespace ember::detail {
 
 // Each slot is a separate buffer, because some are in use at the same time: Conv2d's col matrix
-// with im2col's padded image, the direct kernels' output-shaped rows and the transposed weight
-// gradient, and all of them with the GEMM's packed blocks of its two operands (tensor/gemm.cpp).
-enum class Scratch { col, padded_image, direct_rows, weight_grad, packed_a, packed_b };
+// with im2col's padded image or col2im's lane masks and tap rows, the direct kernels'
+// output-shaped rows and the transposed weight gradient, and all of them with the GEMM's packed
+// blocks of its two operands (tensor/gemm.cpp).
+enum class Scratch {
+  col,
+  padded_image,
+  col2im_masks,
+  col2im_taps,
+  direct_rows,
+  weight_grad,
+  packed_a,
+  packed_b
+};
 
 // A buffer of at least `size` values for this thread and slot, aligned for Eigen's aligned
 // packet loads. It stays valid until the same thread asks the same slot for more.

@@ -6,9 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
+#include <random>
 #include <nlohmann/json.hpp>
 
 #include "nn/conv2d.h"
+#include "nn/conv_im2col.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
 #include "tensor/ops.h"
@@ -135,6 +138,43 @@ TEST_CASE("conv2d: parallel over the batch, deterministic and equal to one threa
     }
   }
   omp_set_num_threads(threads_before);
+}
+
+TEST_CASE("col2im is the adjoint of im2col, and ignores what lies in col's margins") {
+  // <im2col(x), c> = <x, col2im(c)> for every x and c is what makes col2im the input gradient.
+  // Widths from 3 to 21: below a packet (the scalar path), one packet, and several packets with
+  // an overlapping last one; strides, padding and dilation in both directions.
+  // channels, H, W, kH, kW, sH, sW, pH, pW, dH, dW
+  const std::int64_t geometries[][11] = {
+      {6, 14, 14, 5, 5, 1, 1, 0, 0, 1, 1},  {3, 9, 21, 3, 3, 2, 1, 1, 2, 2, 1},
+      {2, 5, 11, 3, 3, 1, 1, 0, 1, 1, 2},   {4, 6, 8, 2, 3, 1, 1, 1, 0, 1, 1},
+      {1, 7, 3, 3, 2, 1, 1, 1, 1, 1, 1},    {2, 7, 10, 3, 3, 2, 2, 1, 1, 1, 1},
+      {1, 4, 16, 1, 7, 1, 1, 0, 3, 1, 1}};
+  std::mt19937 rng(7);
+  std::normal_distribution<double> normal;
+  for (const auto& v : geometries) {
+    nn::detail::ConvGeometry g{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
+                               0, 0};
+    g.out_h = (g.height + 2 * g.pad_h - g.dilation_h * (g.kernel_h - 1) - 1) / g.stride_h + 1;
+    g.out_w = (g.width + 2 * g.pad_w - g.dilation_w * (g.kernel_w - 1) - 1) / g.stride_w + 1;
+    CAPTURE(g.width);
+    CAPTURE(g.stride_h);
+    const std::int64_t image_numel = g.channels * g.height * g.width;
+    const std::int64_t col_numel = g.col_rows() * g.col_cols();
+    const std::int64_t margin = nn::detail::col_margin(g);
+    std::vector<double> x(image_numel), col(col_numel), c(col_numel + 2 * margin,
+                                                        std::numeric_limits<double>::quiet_NaN());
+    for (double& value : x) value = normal(rng);
+    for (std::int64_t i = 0; i < col_numel; ++i) c[margin + i] = normal(rng);
+    std::vector<double> adjoint(image_numel, std::numeric_limits<double>::quiet_NaN());
+    nn::detail::im2col(x.data(), g, col.data());
+    nn::detail::col2im(c.data() + margin, g, adjoint.data());
+    double lhs = 0, rhs = 0;
+    for (std::int64_t i = 0; i < col_numel; ++i) lhs += col[i] * c[margin + i];
+    for (std::int64_t i = 0; i < image_numel; ++i) rhs += x[i] * adjoint[i];
+    CHECK(std::isfinite(rhs));  // every pixel written, no NaN from the margins
+    CHECK(rhs == doctest::Approx(lhs).epsilon(1e-12));
+  }
 }
 
 TEST_CASE("Conv2d: parameters, default init and state_dict keys as PyTorch's") {
