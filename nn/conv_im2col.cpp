@@ -100,10 +100,10 @@ void im2col_stride1(const T* image, const ConvGeometry& g, T* col) {
 
 // ---- col2im for stride_w == 1: a gather ------------------------------------------------------
 // Why it is fast: col2im as a scatter (for each tap, add its col row onto a run of the image)
-// reads and writes every pixel once per tap, 25 times in LeNet, and each tap's loads wait on
-// the stores of the tap before, one column to the left. The gather turns the loops around:
-// each run of P input pixels (one packet) sums in registers what every tap sends it, and is
-// stored once, with no zero fill.
+// reads and writes every pixel once per tap, 25 times in LeNet, in runs as short as a row of
+// the output (10 values in LeNet), each with its own loop and tail, after a zero fill. The
+// gather turns the loops around: each run of P input pixels (one packet) sums in registers
+// what every tap sends it, and is stored once. The tap loop is unrolled for small kernels.
 //
 // Tap (c, i, j) sends pixel (y, x) the entry of output (oh, x - off_j) of its col row, where
 // oh sH = y + pH - i dH and off_j = j dW - pW. For P neighbouring pixels that is one unaligned
