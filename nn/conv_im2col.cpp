@@ -251,5 +251,4 @@ template void im2col<double>(const double*, const ConvGeometry&, double*);
 template void col2im<float>(const float*, const ConvGeometry&, float*);
 template void col2im<double>(const double*, const ConvGeometry&, double*);
 
-
 }  // namespace ember::nn::detail
