@@ -68,15 +68,15 @@ namespace functional {
 Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size) {
   check(input.dim() == 4,
         "adaptive_avg_pool2d: expected input with 4 dimensions (N, C, H, W), found ",
-        shape_str(input.shape()));
+        input.shape());
   check(input.dtype() == kFloat32 || input.dtype() == kFloat64,
         "adaptive_avg_pool2d: expected a float32 or float64 input, found ",
         dtype_name(input.dtype()));
   check(output_size.h > 0 && output_size.w > 0,
-        "adaptive_avg_pool2d: expected a positive output_size, found ", output_size.tuple_str());
+        "adaptive_avg_pool2d: expected a positive output_size, found ", output_size);
   check(input.size(2) > 0 && input.size(3) > 0,
         "adaptive_avg_pool2d: expected input with non-zero H and W, found ",
-        shape_str(input.shape()));
+        input.shape());
   // Only the plane count and the two sizes matter; the window is per output.
   const detail::PoolGeometry g{input.size(0) * input.size(1), input.size(2), input.size(3),
                                0, 0, 0, 0, 0, 0, 1, 1, output_size.h, output_size.w};

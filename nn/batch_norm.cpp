@@ -32,9 +32,9 @@ void check_channel_vector(const Tensor& t, const char* name, std::int64_t channe
 Layout check_batch_norm_args(const Tensor& input, const Tensor& running_mean,
                              const Tensor& running_var, const Tensor& weight, const Tensor& bias,
                              bool training) {
-  check(input.defined() && input.dim() >= 2,
-        "batch_norm: expected input of shape (N, C, *), found ",
-        input.defined() ? shape_str(input.shape()) : "an undefined tensor");
+  check(input.defined(), "batch_norm: expected input of shape (N, C, *), found an undefined "
+        "tensor");
+  check(input.dim() >= 2, "batch_norm: expected input of shape (N, C, *), found ", input.shape());
   Layout l{input.size(0), input.size(1), 1};
   for (std::int64_t d = 2; d < input.dim(); ++d) l.s *= input.size(d);
   check_channel_vector(weight, "weight", l.c, input.dtype());
@@ -43,7 +43,7 @@ Layout check_batch_norm_args(const Tensor& input, const Tensor& running_mean,
   check_channel_vector(running_var, "running_var", l.c, input.dtype());
   if (training) {
     check(l.count() > 1, "batch_norm: expected more than 1 value per channel when training, "
-          "got input size ", shape_str(input.shape()));
+          "got input size ", input.shape());
   } else {
     check(running_mean.defined() && running_var.defined(),
           "batch_norm: running_mean and running_var must be defined in evaluation mode");

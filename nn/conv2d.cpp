@@ -46,31 +46,31 @@ struct ConvShape {
 ConvShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                        Pair stride, Pair padding, Pair dilation, std::int64_t groups) {
   check(input.dim() == 4, "conv2d: expected input with 4 dimensions (N, C, H, W), found ",
-        shape_str(input.shape()));
+        input.shape());
   check(weight.dim() == 4, "conv2d: expected weight with 4 dimensions (O, C/groups, kH, kW), found ",
-        shape_str(weight.shape()));
+        weight.shape());
   check(input.dtype() == kFloat32 || input.dtype() == kFloat64,
         "conv2d: expected a float32 or float64 input, found ", dtype_name(input.dtype()));
   check(weight.dtype() == input.dtype(), "conv2d: expected weight of dtype ",
         dtype_name(input.dtype()), " (the input's), found ", dtype_name(weight.dtype()));
   check(groups > 0, "conv2d: expected groups > 0, found ", groups);
-  check(stride.h > 0 && stride.w > 0, "conv2d: expected stride > 0, found ", stride.tuple_str());
+  check(stride.h > 0 && stride.w > 0, "conv2d: expected stride > 0, found ", stride);
   check(padding.h >= 0 && padding.w >= 0, "conv2d: expected padding >= 0, found ",
-        padding.tuple_str());
+        padding);
   check(dilation.h > 0 && dilation.w > 0, "conv2d: expected dilation > 0, found ",
-        dilation.tuple_str());
+        dilation);
   const std::int64_t out_channels = weight.size(0);
-  check(out_channels % groups == 0, "conv2d: expected weight ", shape_str(weight.shape()),
+  check(out_channels % groups == 0, "conv2d: expected weight ", weight.shape(),
         " with out_channels divisible by groups=", groups);
   const std::int64_t expected_channels = weight.size(1) * groups;
   check(input.size(1) == expected_channels, "conv2d: expected input with ", expected_channels,
-        " channels (weight ", shape_str(weight.shape()),
+        " channels (weight ", weight.shape(),
         groups == 1 ? std::string() : str(", groups=", groups), "), found ", input.size(1));
   if (bias.defined()) {
     check(bias.dtype() == input.dtype(), "conv2d: expected bias of dtype ",
           dtype_name(input.dtype()), " (the input's), found ", dtype_name(bias.dtype()));
     check(bias.dim() == 1 && bias.size(0) == out_channels, "conv2d: expected bias of shape ",
-          shape_str({out_channels}), ", found ", shape_str(bias.shape()));
+          Shape{out_channels}, ", found ", bias.shape());
   }
   const std::int64_t kh = weight.size(2), kw = weight.size(3);
   const std::int64_t padded_h = input.size(2) + 2 * padding.h;
@@ -295,12 +295,12 @@ Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, Pair kernel_
   check(out_channels % groups == 0, "Conv2d: out_channels must be divisible by groups (found ",
         out_channels, " and groups=", groups, ")");
   check(kernel_size.h > 0 && kernel_size.w > 0, "Conv2d: expected kernel_size > 0, found ",
-        kernel_size.tuple_str());
-  check(stride.h > 0 && stride.w > 0, "Conv2d: expected stride > 0, found ", stride.tuple_str());
+        kernel_size);
+  check(stride.h > 0 && stride.w > 0, "Conv2d: expected stride > 0, found ", stride);
   check(padding.h >= 0 && padding.w >= 0, "Conv2d: expected padding >= 0, found ",
-        padding.tuple_str());
+        padding);
   check(dilation.h > 0 && dilation.w > 0, "Conv2d: expected dilation > 0, found ",
-        dilation.tuple_str());
+        dilation);
 
   // PyTorch's reset_parameters(): kaiming_uniform_(a = sqrt(5)) gives the bound
   // gain sqrt(3 / fan_in) with gain sqrt(2 / (1 + 5)), that is 1 / sqrt(fan_in).

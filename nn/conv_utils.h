@@ -18,8 +18,12 @@ struct Pair {
 
   // "2" if given as one int, else "(2, 3)": Python's str of the argument.
   std::string str() const { return single ? std::to_string(h) : tuple_str(); }
-  // Always "(2, 2)", as torch's _pair() stores it.
-  std::string tuple_str() const { return ember::str("(", h, ", ", w, ")"); }
+  // Always "(2, 2)", as torch's _pair() stores it; also how a Pair streams, so that a check can
+  // take one as a message part (formatted only on failure).
+  std::string tuple_str() const { return ember::str(*this); }
+  friend std::ostream& operator<<(std::ostream& out, const Pair& p) {
+    return out << "(" << p.h << ", " << p.w << ")";
+  }
   bool operator==(const Pair& other) const { return h == other.h && w == other.w; }
   bool operator!=(const Pair& other) const { return !(*this == other); }
 

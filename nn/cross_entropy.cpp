@@ -23,8 +23,10 @@ struct ClassLayout {
 };
 
 ClassLayout class_layout(const Tensor& input, const char* op) {
-  check(input.defined() && input.dim() >= 1, op, ": expected input of shape (N, C, *) or (C), found ",
-        input.defined() ? shape_str(input.shape()) : "an undefined tensor");
+  check(input.defined(), op, ": expected input of shape (N, C, *) or (C), found an undefined "
+        "tensor");
+  check(input.dim() >= 1, op, ": expected input of shape (N, C, *) or (C), found ",
+        input.shape());
   check(is_floating_point(input.dtype()), op, ": expected a float32 or float64 input, found ",
         dtype_name(input.dtype()));
   ClassLayout l;
@@ -46,7 +48,7 @@ void check_weight(const Tensor& weight, const Tensor& input, const ClassLayout& 
   if (!weight.defined()) return;
   check(weight.dim() == 1 && weight.numel() == l.c, op,
         ": weight tensor should be defined either for all ", l.c,
-        " classes or no classes but got weight tensor of shape: ", shape_str(weight.shape()));
+        " classes or no classes but got weight tensor of shape: ", weight.shape());
   check(weight.dtype() == input.dtype(), op, ": expected weight of dtype ",
         dtype_name(input.dtype()), " (the input's), found ", dtype_name(weight.dtype()));
 }
@@ -61,8 +63,8 @@ void check_index_target(const Tensor& target, const Tensor& input, const ClassLa
           ") to match target batch_size (", target.dim() >= 1 ? target.size(0) : 0, ").");
   }
   check(target.shape() == l.sample_shape, op, ": expected target of shape ",
-        shape_str(l.sample_shape), " for input of shape ", shape_str(input.shape()), ", found ",
-        shape_str(target.shape()));
+        l.sample_shape, " for input of shape ", input.shape(), ", found ",
+        target.shape());
 }
 
 // The weight of each target class (weight[t], or 1), 0 where t == ignore_index. Checks bounds.
@@ -208,7 +210,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
     // by the number of samples.
     check(ignore_index < 0, "cross_entropy: ignore_index is not supported for floating point target");
     check(target.shape() == input.shape(), "cross_entropy: expected a target of class "
-          "probabilities of shape ", shape_str(input.shape()), ", found ", shape_str(target.shape()));
+          "probabilities of shape ", input.shape(), ", found ", target.shape());
     check(target.dtype() == input.dtype(), "cross_entropy: expected target of dtype ",
           dtype_name(input.dtype()), " (the input's), found ", dtype_name(target.dtype()));
     const Tensor q =

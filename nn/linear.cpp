@@ -34,15 +34,15 @@ void check_linear_args(const Tensor& input, const Tensor& weight, const Tensor& 
   check(input.defined() && weight.defined(), "linear: input and weight must be defined");
   check(input.dim() >= 1, "linear: expected input of shape (*, in_features), found a 0-d tensor");
   check(weight.dim() == 2, "linear: expected weight of shape (out_features, in_features), found ",
-        shape_str(weight.shape()));
+        weight.shape());
   check(input.size(-1) == weight.size(1), "linear: input's last dim is ", input.size(-1),
-        " (input shape ", shape_str(input.shape()), "), expected in_features = ", weight.size(1),
-        " (weight shape ", shape_str(weight.shape()), ")");
+        " (input shape ", input.shape(), "), expected in_features = ", weight.size(1),
+        " (weight shape ", weight.shape(), ")");
   check(input.dtype() == weight.dtype(), "linear: expected input and weight of one dtype, found ",
         dtype_name(input.dtype()), " and ", dtype_name(weight.dtype()));
   if (bias.defined()) {
     check(bias.dim() == 1 && bias.size(0) == weight.size(0), "linear: expected bias of shape ",
-          shape_str({weight.size(0)}), ", found ", shape_str(bias.shape()));
+          Shape{weight.size(0)}, ", found ", bias.shape());
     check(bias.dtype() == weight.dtype(), "linear: expected bias of dtype ",
           dtype_name(weight.dtype()), ", found ", dtype_name(bias.dtype()));
   }

@@ -264,8 +264,8 @@ LoadResult Module::load_state_dict(const StateDict& state_dict, bool strict) {
     }
     check(src->defined(), "load_state_dict: the tensor for '", key, "' is undefined");
     check(src->shape() == dst.shape(), "load_state_dict: size mismatch for ", key,
-          ": copying a param with shape ", shape_str(src->shape()),
-          " from checkpoint, the shape in current model is ", shape_str(dst.shape()), ".");
+          ": copying a param with shape ", src->shape(),
+          " from checkpoint, the shape in current model is ", dst.shape(), ".");
   }
   for (const auto& [key, tensor] : state_dict) {
     if (own_keys.count(key) == 0) result.unexpected_keys.push_back(key);

@@ -6,15 +6,15 @@ namespace ember::nn::detail {
 PoolGeometry check_pool2d(const char* op, const Tensor& input, Pair kernel_size, Pair stride,
                           Pair padding, Pair dilation, bool ceil_mode) {
   check(input.dim() == 4, op, ": expected input with 4 dimensions (N, C, H, W), found ",
-        shape_str(input.shape()));
+        input.shape());
   check(input.dtype() == kFloat32 || input.dtype() == kFloat64, op,
         ": expected a float32 or float64 input, found ", dtype_name(input.dtype()));
   check(kernel_size.h > 0 && kernel_size.w > 0, op, ": kernel_size must be greater than zero, "
-        "but got ", kernel_size.tuple_str());
+        "but got ", kernel_size);
   check(stride.h > 0 && stride.w > 0, op, ": stride must be greater than zero, but got ",
-        stride.tuple_str());
+        stride);
   check(dilation.h > 0 && dilation.w > 0, op, ": dilation must be greater than zero, but got ",
-        dilation.tuple_str());
+        dilation);
   check(padding.h >= 0 && padding.w >= 0 && padding.h <= kernel_size.h / 2 &&
             padding.w <= kernel_size.w / 2,
         op, ": pad should be at most half of kernel size, but got pad=", padding.str(),

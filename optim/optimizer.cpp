@@ -286,8 +286,8 @@ Tensor read_state_tensor(const Value& entry, const char* key, const Tensor& para
   const Value& v = require(entry, key, where);
   check(v.is_tensor(), where, "['", key, "'] should be a tensor, found a ", v.kind_name());
   const Tensor& t = v.as_tensor();
-  check(t.shape() == param.shape(), where, "['", key, "'] has shape ", shape_str(t.shape()),
-        ", expected the parameter's shape ", shape_str(param.shape()));
+  check(t.shape() == param.shape(), where, "['", key, "'] has shape ", t.shape(),
+        ", expected the parameter's shape ", param.shape());
   return copy_as(t, is_floating_point(param.dtype()) ? param.dtype() : t.dtype());
 }
 

@@ -92,8 +92,8 @@ namespace {
 // never writes into a tensor that is also someone else's gradient.
 void accumulate_into_leaf(TensorImpl& leaf, const Tensor& grad) {
   if (grad.dtype() != leaf.dtype) return accumulate_into_leaf(leaf, grad.to(leaf.dtype));
-  check(grad.shape() == leaf.shape, "backward: gradient of shape ", shape_str(grad.shape()),
-        " does not match the leaf's shape ", shape_str(leaf.shape));
+  check(grad.shape() == leaf.shape, "backward: gradient of shape ", grad.shape(),
+        " does not match the leaf's shape ", leaf.shape);
   if (!leaf.grad) {
     // Steal the gradient when nothing else can see its memory (PyTorch does the same);
     // otherwise copy it. Saves a parameter-sized copy per leaf and step.
@@ -132,11 +132,11 @@ void run_backward(const Tensor& root, const Tensor& grad_root, bool retain_graph
   Tensor grad = grad_root;
   if (!grad.defined()) {
     check(root.numel() == 1, "backward: grad can be implicitly created only for scalar outputs "
-          "(found a tensor of shape ", shape_str(root.shape()), ")");
+          "(found a tensor of shape ", root.shape(), ")");
     grad = ones(root.shape(), root.dtype());
   }
-  check(grad.shape() == root.shape(), "backward: gradient has shape ", shape_str(grad.shape()),
-        ", expected ", shape_str(root.shape()), " (the shape of the tensor)");
+  check(grad.shape() == root.shape(), "backward: gradient has shape ", grad.shape(),
+        ", expected ", root.shape(), " (the shape of the tensor)");
 
   NoGradGuard no_grad;  // backward functions build no graph of their own
   if (root.is_leaf()) {

@@ -1,9 +1,12 @@
 // ember::Error and the one checking helper every user-facing check goes through.
 #pragma once
 
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 namespace ember {
 
@@ -16,10 +19,23 @@ class Error : public std::runtime_error {
 };
 
 namespace detail {
+// A list of sizes (a Shape) as Python writes a tuple: "(2, 3)", "(3,)", "()".
+inline void write_tuple(std::ostringstream& out, const std::vector<std::int64_t>& values) {
+  out << "(";
+  for (std::size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
+  out << (values.size() == 1 ? ",)" : ")");
+}
+
+// Each part goes through operator<<, except a list of sizes, written as a tuple: a check can
+// take a shape as it is, and format it only when it fails.
 inline void append(std::ostringstream&) {}
 template <class T, class... Rest>
 void append(std::ostringstream& out, const T& first, const Rest&... rest) {
-  out << first;
+  if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) {
+    write_tuple(out, first);
+  } else {
+    out << first;
+  }
   append(out, rest...);
 }
 }  // namespace detail
@@ -33,7 +49,8 @@ std::string str(const Parts&... parts) {
 }
 
 // check(cond, "op: expected ", a, ", found ", b) throws Error when cond is false. The message
-// parts are only formatted on failure.
+// parts are only formatted on failure: pass a shape itself, not shape_str(shape), which would
+// format it on every call (checks run on every op of a training step).
 template <class... Parts>
 inline void check(bool condition, const Parts&... parts) {
   if (!condition) throw Error(str(parts...));

@@ -12,7 +12,7 @@ namespace ember {
 Tensor empty(const Shape& shape, Dtype dtype) { return detail::new_tensor(shape, dtype); }
 
 Tensor zeros(const Shape& shape, Dtype dtype) {
-  for (std::int64_t s : shape) check(s >= 0, "zeros: negative size in shape ", shape_str(shape));
+  for (std::int64_t s : shape) check(s >= 0, "zeros: negative size in shape ", shape);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage =
       std::make_shared<Storage>(static_cast<std::size_t>(numel_of(shape)) * element_size(dtype));
@@ -54,7 +54,7 @@ Tensor scalar_tensor(double value, Dtype dtype) { return full({}, value, dtype);
 Tensor tensor(const std::vector<double>& values, const Shape& shape, Dtype dtype) {
   Shape s = shape.empty() ? Shape{static_cast<std::int64_t>(values.size())} : shape;
   check(numel_of(s) == static_cast<std::int64_t>(values.size()), "tensor: ", values.size(),
-        " values cannot fill shape ", shape_str(s));
+        " values cannot fill shape ", s);
   Tensor t = empty(s, dtype);
   auto* p = static_cast<std::byte*>(t.raw_data());
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -70,7 +70,7 @@ Tensor tensor(std::initializer_list<double> values, Dtype dtype) {
 Tensor tensor_int64(const std::vector<std::int64_t>& values, const Shape& shape) {
   Shape s = shape.empty() ? Shape{static_cast<std::int64_t>(values.size())} : shape;
   check(numel_of(s) == static_cast<std::int64_t>(values.size()), "tensor_int64: ", values.size(),
-        " values cannot fill shape ", shape_str(s));
+        " values cannot fill shape ", s);
   Tensor t = empty(s, kInt64);
   if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * 8);
   return t;

@@ -14,9 +14,9 @@ template <class F>
 void update_in_place(const Tensor& self, const Tensor& other_in, const char* op, F f) {
   NoGradGuard no_grad;
   const Shape& shape = self.shape();
-  check(detail::broadcast_shapes(shape, other_in.shape(), op) == shape, op,
-        ": output with shape ", shape_str(shape), " doesn't match the broadcast shape ",
-        shape_str(detail::broadcast_shapes(shape, other_in.shape(), op)));
+  const Shape broadcast = detail::broadcast_shapes(shape, other_in.shape(), op);
+  check(broadcast == shape, op, ": output with shape ", shape,
+        " doesn't match the broadcast shape ", broadcast);
   Tensor other = other_in.to(self.dtype());
   detail::dispatch_compute(self.dtype(), op, [&](auto zero) {
     using T = decltype(zero);
@@ -136,8 +136,8 @@ Tensor& Tensor::fill_(double value) {
 Tensor& Tensor::copy_(const Tensor& src) {
   check(src.defined(), "copy_: source tensor is undefined");
   const Shape b = detail::broadcast_shapes(shape(), src.shape(), "copy_");
-  check(b == shape(), "copy_: source of shape ", shape_str(src.shape()),
-        " cannot be broadcast to the destination's shape ", shape_str(shape()));
+  check(b == shape(), "copy_: source of shape ", src.shape(),
+        " cannot be broadcast to the destination's shape ", shape());
   if (record_in_place(*this, src, "copy_", [](const Tensor& a, const Tensor& s) {
         // d(copy)/d(self) = 0, d/d(src) = 1: the old value only contributes its shape.
         return add(a * 0.0, s.to(a.dtype()));

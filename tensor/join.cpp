@@ -80,7 +80,7 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
   const std::vector<Tensor> parts = promoted(tensors);
   for (std::size_t i = 1; i < parts.size(); ++i) {
     check(parts[i].shape() == parts[0].shape(), "stack: expected each tensor to be equal size, "
-          "but got ", shape_str(parts[0].shape()), " at entry 0 and ", shape_str(parts[i].shape()),
+          "but got ", parts[0].shape(), " at entry 0 and ", parts[i].shape(),
           " at entry ", i);
   }
   const std::int64_t d = detail::wrap_dim(dim, parts[0].dim() + 1, "stack");

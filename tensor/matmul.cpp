@@ -88,7 +88,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check(a.dtype() == b.dtype(), "matmul: expected both tensors to have the same dtype, found ",
         dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
   const std::int64_t k_a = a.size(-1), k_b = b.dim() == 1 ? b.size(0) : b.size(-2);
-  check(k_a == k_b, "matmul: shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
+  check(k_a == k_b, "matmul: shapes ", a.shape(), " and ", b.shape(),
         " cannot be multiplied (", k_a, " != ", k_b, ")");
 
   // Work on (..., n, k) @ (..., k, m); a2 and b2 are views, never copies.

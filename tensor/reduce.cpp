@@ -204,7 +204,7 @@ std::pair<Tensor, Tensor> max_forward(const Tensor& x, std::int64_t dim, bool ke
   const Tensor in = x.detach().contiguous();
   const OuterInner s = split_at(in.shape(), k);
   check(s.n > 0, op, ": expected a non-empty dimension to reduce, found dimension ", k,
-        " of size 0 in a tensor of shape ", shape_str(x.shape()));
+        " of size 0 in a tensor of shape ", x.shape());
   std::vector<bool> reduced(static_cast<std::size_t>(x.dim()), false);
   if (x.dim() > 0) reduced[static_cast<std::size_t>(k)] = true;
   const Shape out_shape = reduced_shape(x.shape(), reduced, keepdim);
@@ -312,7 +312,7 @@ Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
 // gradient evenly between them (evenly_distribute_backward): dx = grad / count on each.
 Tensor max(const Tensor& x) {
   check(x.numel() > 0, "max: expected a non-empty tensor (or specify the reduction dim), found "
-        "shape ", shape_str(x.shape()));
+        "shape ", x.shape());
   const Tensor flat = x.detach().reshape({-1});
   Tensor y = max_forward(flat, 0, /*keepdim=*/false, "max").first;  // 0-d
   autograd::SavedTensor saved_x(x);
@@ -341,8 +341,8 @@ Tensor max(const Tensor& x) {
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   const std::size_t nd = x.shape().size();
-  check(shape.size() <= nd, "sum_to: cannot sum a tensor of shape ", shape_str(x.shape()),
-        " to the larger shape ", shape_str(shape));
+  check(shape.size() <= nd, "sum_to: cannot sum a tensor of shape ", x.shape(),
+        " to the larger shape ", shape);
   const std::size_t lead = nd - shape.size();
   Shape dims;
   for (std::size_t i = 0; i < nd; ++i) {
@@ -351,8 +351,8 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
       continue;
     }
     const std::int64_t want = shape[i - lead];
-    check(want == x.shape()[i] || want == 1, "sum_to: shape ", shape_str(shape),
-          " is not broadcastable to ", shape_str(x.shape()));
+    check(want == x.shape()[i] || want == 1, "sum_to: shape ", shape,
+          " is not broadcastable to ", x.shape());
     if (want == 1 && x.shape()[i] != 1) dims.push_back(static_cast<std::int64_t>(i));
   }
   if (dims.empty()) return x.reshape(shape);

@@ -9,14 +9,7 @@
 
 namespace ember {
 
-std::string shape_str(const Shape& shape) {
-  std::ostringstream out;
-  out << "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
-  if (shape.size() == 1) out << ",";
-  out << ")";
-  return out.str();
-}
+std::string shape_str(const Shape& shape) { return str(shape); }
 
 std::int64_t numel_of(const Shape& shape) {
   std::int64_t n = 1;
@@ -37,22 +30,22 @@ Shape contiguous_strides(const Shape& shape) {
 Tensor Tensor::from_storage(std::shared_ptr<Storage> storage, Dtype dtype, Shape shape,
                             Shape strides, std::int64_t offset) {
   check(storage != nullptr, "from_storage: storage is null");
-  check(shape.size() == strides.size(), "from_storage: shape ", shape_str(shape), " and strides ",
-        shape_str(strides), " differ in length");
+  check(shape.size() == strides.size(), "from_storage: shape ", shape, " and strides ",
+        strides, " differ in length");
   check(offset >= 0, "from_storage: negative storage offset ", offset);
   // The farthest element the view can reach must lie inside the storage.
   std::int64_t last = offset;
   bool empty = false;
   for (std::size_t i = 0; i < shape.size(); ++i) {
-    check(shape[i] >= 0, "from_storage: negative size ", shape[i], " in shape ", shape_str(shape));
-    check(strides[i] >= 0, "from_storage: negative stride in ", shape_str(strides));
+    check(shape[i] >= 0, "from_storage: negative size ", shape[i], " in shape ", shape);
+    check(strides[i] >= 0, "from_storage: negative stride in ", strides);
     if (shape[i] == 0) empty = true;
     else last += (shape[i] - 1) * strides[i];
   }
   const std::int64_t available =
       static_cast<std::int64_t>(storage->nbytes() / ember::element_size(dtype));
-  check(empty || last < available, "from_storage: a tensor of shape ", shape_str(shape),
-        " with strides ", shape_str(strides), " and offset ", offset, " needs ", last + 1,
+  check(empty || last < available, "from_storage: a tensor of shape ", shape,
+        " with strides ", strides, " and offset ", offset, " needs ", last + 1,
         " elements, the storage holds ", available);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::move(storage);
@@ -110,7 +103,7 @@ template bool Tensor::item<bool>() const;
 
 double Tensor::at(const std::vector<std::int64_t>& index) const {
   check(static_cast<std::int64_t>(index.size()) == dim(), "at: expected an index of ", dim(),
-        " numbers for a tensor of shape ", shape_str(shape()), ", found ", index.size());
+        " numbers for a tensor of shape ", shape(), ", found ", index.size());
   std::int64_t offset = impl_->offset;
   for (std::size_t i = 0; i < index.size(); ++i) {
     std::int64_t k = index[i] < 0 ? index[i] + impl_->shape[i] : index[i];
@@ -163,8 +156,8 @@ Tensor Tensor::grad() const { return Tensor(impl_->grad); }
 
 void Tensor::set_grad(const Tensor& grad) const {
   if (grad.defined()) {
-    check(grad.shape() == shape(), "set_grad: assigned grad has shape ", shape_str(grad.shape()),
-          ", expected ", shape_str(shape()));
+    check(grad.shape() == shape(), "set_grad: assigned grad has shape ", grad.shape(),
+          ", expected ", shape());
   }
   impl_->grad = grad.impl_ptr();
 }
@@ -188,7 +181,7 @@ Tensor Tensor::detach() const {
 namespace detail {
 
 Tensor new_tensor(const Shape& shape, Dtype dtype) {
-  for (std::int64_t s : shape) check(s >= 0, "empty: negative size in shape ", shape_str(shape));
+  for (std::int64_t s : shape) check(s >= 0, "empty: negative size in shape ", shape);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(
       static_cast<std::size_t>(numel_of(shape)) * ember::element_size(dtype), /*zeroed=*/false);
@@ -215,7 +208,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     std::int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     check(da == db || da == 1 || db == 1, op, ": the size of tensor a (", da,
           ") must match the size of tensor b (", db, ") at non-singleton dimension ", i,
-          " (shapes ", shape_str(a), " and ", shape_str(b), ")");
+          " (shapes ", a, " and ", b, ")");
     out[i] = da == 1 ? db : da;
   }
   return out;

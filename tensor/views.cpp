@@ -145,7 +145,7 @@ Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
   const std::int64_t k = detail::wrap_dim(d, dim(), "select");
   const std::int64_t n = size(k);
   check(index >= -n && index < n, "select: index ", index, " out of range for tensor of size ",
-        shape_str(shape()), " at dimension ", k);
+        shape(), " at dimension ", k);
   if (index < 0) index += n;
   Shape shape = this->shape(), strides = this->strides();
   shape.erase(shape.begin() + k);
