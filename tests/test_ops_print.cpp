@@ -1,4 +1,5 @@
-// Printing: std::cout << t must print what Python's repr prints for the same torch tensor.
+// Printing: std::cout << t must print what Python's repr prints for the same torch tensor; and
+// shapes and Pairs in messages, as Python writes tuples.
 // The small cases' expected strings were printed by PyTorch 1.13; the summarised ones come
 // from tests/fixtures/print_golden.json, written by scripts/make_op_goldens.py.
 #include <doctest/doctest.h>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "nn/conv_utils.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
 #include "tensor/ops.h"
@@ -108,4 +110,15 @@ TEST_CASE("print: summarised tensors match PyTorch (fixture)") {
     if (c["transpose"].get<bool>()) t = t.transpose(0, 1);
     CHECK(repr(t) == c["repr"].get<std::string>());
   }
+}
+
+TEST_CASE("print: shapes and Pairs in messages are Python tuples, formatted by check on failure") {
+  CHECK(shape_str({2, 3}) == "(2, 3)");
+  CHECK(shape_str({3}) == "(3,)");
+  CHECK(shape_str({}) == "()");
+  CHECK(str("found ", Shape{0, 3}, " and ", nn::Pair(2, 3)) == "found (0, 3) and (2, 3)");
+  CHECK(nn::Pair(2).tuple_str() == "(2, 2)");
+  CHECK(nn::Pair(2).str() == "2");  // Python's str of the argument as given
+  CHECK_THROWS_WITH_AS(check(false, "op: expected ", Shape{4}, ", found ", Shape{}),
+                       "op: expected (4,), found ()", ember::Error);
 }
