@@ -51,11 +51,6 @@ Node::~Node() {
   }
 }
 
-bool can_overwrite(const Tensor& grad) {
-  return grad.impl_ptr().use_count() == 1 && grad.storage().use_count() == 1 &&
-         grad.is_contiguous();
-}
-
 bool needs_grad(const std::vector<Tensor>& inputs) {
   if (!grad_mode_enabled()) return false;
   for (const Tensor& t : inputs) {
@@ -90,15 +85,16 @@ namespace {
 
 // .grad += g for a leaf. The first gradient is copied, so that a later in-place accumulation
 // never writes into a tensor that is also someone else's gradient.
-void accumulate_into_leaf(TensorImpl& leaf, const Tensor& grad) {
-  if (grad.dtype() != leaf.dtype) return accumulate_into_leaf(leaf, grad.to(leaf.dtype));
+void accumulate_into_leaf(TensorImpl& leaf, const Tensor& g) {
+  Tensor grad = g.dtype() == leaf.dtype ? g : g.to(leaf.dtype);
   check(grad.shape() == leaf.shape, "backward: gradient of shape ", grad.shape(),
         " does not match the leaf's shape ", leaf.shape);
   if (!leaf.grad) {
     // Steal the gradient when nothing else can see its memory (PyTorch does the same);
     // otherwise copy it. Saves a parameter-sized copy per leaf and step.
-    const bool steal = can_overwrite(grad) && grad.storage_offset() == 0;
-    leaf.grad = steal ? grad.impl_ptr() : grad.clone().impl_ptr();
+    const bool sole_owner = grad.impl_ptr().use_count() <= 2 && grad.storage().use_count() == 1 &&
+                            grad.is_contiguous() && grad.storage_offset() == 0;
+    leaf.grad = sole_owner ? grad.impl_ptr() : grad.clone().impl_ptr();
   } else {
     Tensor(leaf.grad).add_(grad);
   }

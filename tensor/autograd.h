@@ -82,11 +82,6 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 Tensor& record(Tensor& output, const char* name, const std::vector<Tensor>& inputs,
                BackwardFn fn);
 
-// True when nothing but this handle can see grad's memory. The engine gives each backward
-// function the gradient it summed and drops it after the call; when no user or saved tensor
-// shares it, the function may write its result over it instead of into a new tensor.
-bool can_overwrite(const Tensor& grad);
-
 // Runs backward from root with its gradient (PyTorch's torch.autograd.backward).
 void run_backward(const Tensor& root, const Tensor& grad_root, bool retain_graph);
 

@@ -21,23 +21,15 @@ Tensor map_unary(const Tensor& x_in, F f) {
   return out;
 }
 
-// out[i] = f(a[i], b[i]) for two tensors of one shape and dtype T (backward kernels: a is the
-// gradient). With overwrite_a (autograd::can_overwrite(a)), out is a itself: the kernel reads
-// two arrays and rewrites one of them, instead of also filling a third that may not be in cache.
+// out[i] = f(a[i], b[i]) for two tensors of one shape and dtype T (backward kernels).
 template <class T, class F>
-Tensor map_binary_same(const Tensor& a_in, const Tensor& b_in, F f, bool overwrite_a = false) {
+Tensor map_binary_same(const Tensor& a_in, const Tensor& b_in, F f) {
   Tensor a = a_in.contiguous(), b = b_in.contiguous();
-  const T* pb = b.data_ptr<T>();
-  const std::int64_t n = a.numel();
-  if (overwrite_a) {
-    T* pa = a.data_ptr<T>();
-#pragma omp parallel for if (n > kParallelGrain)
-    for (std::int64_t i = 0; i < n; ++i) pa[i] = f(pa[i], pb[i]);
-    return a;
-  }
   Tensor out = new_tensor(a.shape(), a.dtype());
   const T* pa = a.data_ptr<T>();
+  const T* pb = b.data_ptr<T>();
   T* po = out.data_ptr<T>();
+  const std::int64_t n = a.numel();
 #pragma omp parallel for if (n > kParallelGrain)
   for (std::int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
   return out;

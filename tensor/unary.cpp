@@ -27,9 +27,8 @@ template <class G>
 Tensor grad_times(const Tensor& grad, const Tensor& saved, G g) {
   return detail::dispatch_floating(grad.dtype(), "backward", [&](auto zero) {
     using T = decltype(zero);
-    return detail::map_binary_same<T>(
-        grad, saved.to(grad.dtype()), [g](T dy, T s) { return static_cast<T>(dy * g(s)); },
-        autograd::can_overwrite(grad));
+    return detail::map_binary_same<T>(grad, saved.to(grad.dtype()),
+                                      [g](T dy, T s) { return static_cast<T>(dy * g(s)); });
   });
 }
 
@@ -149,9 +148,8 @@ Tensor relu(const Tensor& x) {
   return autograd::record(y, "ReluBackward0", {x}, [saved_y](const Tensor& grad) {
     return std::vector<Tensor>{detail::dispatch_floating(grad.dtype(), "relu", [&](auto zero) {
       using T = decltype(zero);
-      return detail::map_binary_same<T>(
-          grad, saved_y.get(), [](T dy, T s) { return s <= 0 ? T(0) : dy; },
-          autograd::can_overwrite(grad));
+      return detail::map_binary_same<T>(grad, saved_y.get(),
+                                        [](T dy, T s) { return s <= 0 ? T(0) : dy; });
     })};
   });
 }
