@@ -145,43 +145,65 @@ std::unique_ptr<ParamState> adam_state_from_value(const Value& entry, const Tens
 
 namespace {
 
-// p, g, m (exp_avg), v (exp_avg_sq), v_max (null without amsgrad): n contiguous elements.
-// The float32 arithmetic rounds where PyTorch's sequence of tensor ops rounds.
+// The numbers of one step, in the parameter's type. sign is -1 with maximize: -g is then
+// sign * g, exactly.
 template <class T>
-void adam_kernel(T* p_all, const T* g_all, T* m_all, T* v_all, T* v_max_all, std::int64_t n,
-                 const AdamStep& h, double step) {
+struct StepCoefficients {
+  T sign, neg_step_size, bias_correction2_sqrt, beta1, one_minus_beta1, beta2, one_minus_beta2,
+      eps, weight_decay, decay_factor;
+  bool coupled_decay;
+};
+
+// p, g, m (exp_avg), v (exp_avg_sq), v_max [begin, end): one Adam step. Amsgrad and decoupled
+// (AdamW's) weight decay are template arguments, so that each combination compiles to a loop
+// of its own with no branch inside, which the compiler vectorises (with them tested in the
+// loop, GCC vectorised none). The float32 arithmetic rounds where PyTorch's sequence of tensor
+// ops rounds.
+template <class T, bool Amsgrad, bool Decoupled>
+void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                T* __restrict v_max, std::int64_t begin, std::int64_t end,
+                const StepCoefficients<T>& c) {
+  for (std::int64_t i = begin; i < end; ++i) {
+    T grad = c.sign * g[i];
+    const T param = Decoupled ? p[i] * c.decay_factor : p[i];
+    if (c.coupled_decay) grad = grad + c.weight_decay * param;
+    T avg = m[i] * c.beta1;
+    avg = avg + c.one_minus_beta1 * grad;
+    T avg_sq = v[i] * c.beta2;
+    avg_sq = avg_sq + c.one_minus_beta2 * grad * grad;
+    m[i] = avg;
+    v[i] = avg_sq;
+    if constexpr (Amsgrad) avg_sq = v_max[i] = std::max(v_max[i], avg_sq);
+    const T denom = std::sqrt(avg_sq) / c.bias_correction2_sqrt + c.eps;
+    p[i] = param + c.neg_step_size * avg / denom;
+  }
+}
+
+// p, g, m, v, v_max (null without amsgrad): n contiguous elements.
+template <class T>
+void adam_kernel(T* p, const T* g, T* m, T* v, T* v_max, std::int64_t n, const AdamStep& h,
+                 double step) {
   const double bias_correction1 = 1.0 - std::pow(h.beta1, step);
   const double bias_correction2 = 1.0 - std::pow(h.beta2, step);
-  const T neg_step_size = static_cast<T>(-(h.lr / bias_correction1));
-  const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-  const T beta1 = static_cast<T>(h.beta1), one_minus_beta1 = static_cast<T>(1.0 - h.beta1);
-  const T beta2 = static_cast<T>(h.beta2), one_minus_beta2 = static_cast<T>(1.0 - h.beta2);
-  const T eps = static_cast<T>(h.eps);
-  const T weight_decay = static_cast<T>(h.weight_decay);
-  const T decay_factor = static_cast<T>(1.0 - h.lr * h.weight_decay);  // AdamW
-  const bool coupled_decay = h.weight_decay != 0.0 && !h.decoupled_weight_decay;
-  const bool decoupled = h.decoupled_weight_decay, maximize = h.maximize;
-  const bool amsgrad = v_max_all != nullptr;
-  detail::for_chunks(n, [=](std::int64_t begin, std::int64_t end) {
-    T* __restrict p = p_all;
-    const T* __restrict g = g_all;
-    T* __restrict m = m_all;
-    T* __restrict v = v_all;
-    T* __restrict v_max = v_max_all;
-    for (std::int64_t i = begin; i < end; ++i) {
-      T grad = maximize ? -g[i] : g[i];
-      T param = decoupled ? p[i] * decay_factor : p[i];
-      if (coupled_decay) grad = grad + weight_decay * param;
-      T avg = m[i] * beta1;
-      avg = avg + one_minus_beta1 * grad;
-      T avg_sq = v[i] * beta2;
-      avg_sq = avg_sq + one_minus_beta2 * grad * grad;
-      m[i] = avg;
-      v[i] = avg_sq;
-      if (amsgrad) avg_sq = v_max[i] = std::max(v_max[i], avg_sq);
-      const T denom = std::sqrt(avg_sq) / bias_correction2_sqrt + eps;
-      p[i] = param + neg_step_size * avg / denom;
+  const StepCoefficients<T> c{static_cast<T>(h.maximize ? -1 : 1),
+                              static_cast<T>(-(h.lr / bias_correction1)),
+                              static_cast<T>(std::sqrt(bias_correction2)),
+                              static_cast<T>(h.beta1),
+                              static_cast<T>(1.0 - h.beta1),
+                              static_cast<T>(h.beta2),
+                              static_cast<T>(1.0 - h.beta2),
+                              static_cast<T>(h.eps),
+                              static_cast<T>(h.weight_decay),
+                              static_cast<T>(1.0 - h.lr * h.weight_decay),  // AdamW
+                              h.weight_decay != 0.0 && !h.decoupled_weight_decay};
+  const bool decoupled = h.decoupled_weight_decay;
+  detail::for_chunks(n, [&](std::int64_t begin, std::int64_t end) {
+    if (v_max != nullptr) {
+      return decoupled ? adam_range<T, true, true>(p, g, m, v, v_max, begin, end, c)
+                       : adam_range<T, true, false>(p, g, m, v, v_max, begin, end, c);
     }
+    return decoupled ? adam_range<T, false, true>(p, g, m, v, v_max, begin, end, c)
+                     : adam_range<T, false, false>(p, g, m, v, v_max, begin, end, c);
   });
 }
 
