@@ -40,7 +40,7 @@ void append(std::ostringstream& out, const T& first, const Rest&... rest) {
 }
 }  // namespace detail
 
-// Concatenates its arguments with operator<< into one string.
+// Concatenates its arguments into one string: with operator<<, shapes as tuples.
 template <class... Parts>
 std::string str(const Parts&... parts) {
   std::ostringstream out;
