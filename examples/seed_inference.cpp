@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     check(input.dtype() == kFloat32 && input.dim() == 4 && input.size(1) == 3 &&
               input.size(2) == 32 && input.size(3) == 32,
           input_path, ": expected a float32 tensor of shape (N, 3, 32, 32), found ",
-          dtype_name(input.dtype()), " ", shape_str(input.shape()));
+          dtype_name(input.dtype()), " ", input.shape());
 
     Tensor logits;
     {

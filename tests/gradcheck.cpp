@@ -34,7 +34,7 @@ std::vector<std::vector<double>> backward_rows(const Tensor& out, const Tensor& 
       continue;
     }
     check(g.shape() == x[i].shape(), "gradcheck: gradient of input ", i, " has shape ",
-          shape_str(g.shape()), ", expected ", shape_str(x[i].shape()));
+          g.shape(), ", expected ", x[i].shape());
     check(g.dtype() == kFloat64, "gradcheck: gradient of input ", i, " has dtype ",
           dtype_name(g.dtype()), ", expected float64");
     rows[i] = g.to_vector<double>();
