@@ -156,9 +156,9 @@ struct StepCoefficients {
 
 // p, g, m (exp_avg), v (exp_avg_sq), v_max [begin, end): one Adam step. Amsgrad and decoupled
 // (AdamW's) weight decay are template arguments, so that each combination compiles to a loop
-// of its own with no branch inside, which the compiler vectorises (with them tested in the
-// loop, GCC vectorised none). The float32 arithmetic rounds where PyTorch's sequence of tensor
-// ops rounds.
+// of its own with no branch inside, which the compiler vectorises. GCC vectorised none with
+// them tested in the loop, and needs -fno-math-errno (CMakeLists.txt) for std::sqrt as well.
+// The float32 arithmetic rounds where PyTorch's sequence of tensor ops rounds.
 template <class T, bool Amsgrad, bool Decoupled>
 void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                 T* __restrict v_max, std::int64_t begin, std::int64_t end,
