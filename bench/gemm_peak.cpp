@@ -35,14 +35,20 @@ int main(int argc, char** argv) {
   omp_set_num_threads(threads);
   Eigen::setNbThreads(threads);
   double best = 0.0;
-  if (kernel == "fma") sizes = {0};  // no matrices: one measurement
-  for (int n : sizes) {
-    const ember::bench::Rate rate = kernel == "fma"     ? ember::bench::measure_fma_peak(seconds)
-                                    : kernel == "ember" ? ember::bench::measure_ember_gemm(n, seconds)
-                                                        : ember::bench::measure_gemm(n, seconds);
-    std::printf("size=%d products=%d gflops_median=%.1f gflops_best=%.1f\n", n, rate.calls,
+  if (kernel == "fma") {  // no matrices: one measurement
+    const ember::bench::Rate rate = ember::bench::measure_fma_peak(seconds);
+    std::printf("calls=%d gflops_median=%.1f gflops_best=%.1f\n", rate.calls,
                 rate.median_gflops, rate.best_gflops);
-    best = std::max(best, rate.median_gflops);
+    best = rate.median_gflops;
+  } else {
+    for (int n : sizes) {
+      const ember::bench::Rate rate = kernel == "ember"
+                                          ? ember::bench::measure_ember_gemm(n, seconds)
+                                          : ember::bench::measure_gemm(n, seconds);
+      std::printf("size=%d products=%d gflops_median=%.1f gflops_best=%.1f\n", n, rate.calls,
+                  rate.median_gflops, rate.best_gflops);
+      best = std::max(best, rate.median_gflops);
+    }
   }
   std::printf("kernel=%s threads=%d\n", kernel.c_str(), threads);
   std::printf("gflops=%.1f\n", best);
