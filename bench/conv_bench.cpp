@@ -1,7 +1,7 @@
 // conv_bench: Conv2d forward and backward GFLOP/s for the LeNet-5 and widecnn layer shapes
 // (issue 7), next to the rates of Eigen's GEMM and of ember's own (tensor/gemm.h, which Conv2d
-// calls) on a 512x512 float product measured in the same run, so the table shows how close the
-// kernels are to what this CPU can do.
+// calls) on a 512x512 float product measured in the same run, and of the cores' FMA peak above
+// both, so the table shows how close the kernels are to what this CPU can do.
 //
 //   build-release/bench/conv_bench            # all shapes, batch 64 and 256, 1 and 2 threads
 //   build-release/bench/conv_bench --quick    # shorter timings
@@ -23,6 +23,7 @@
 #include <functional>
 #include <vector>
 
+#include "bench/gemm_rate.h"
 #include "nn/conv2d.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
@@ -57,9 +58,9 @@ double median_seconds(const std::function<void()>& fn) {
 }
 
 // A 512x512 float product by Eigen's GEMM and by ember's: the reference for what a kernel could
-// reach.
+// reach; and the cores' FMA peak (its best call), which no kernel passes.
 struct GemmPeaks {
-  double eigen, ember;  // GFLOP/s
+  double eigen, ember, fma;  // GFLOP/s
 };
 GemmPeaks gemm_gflops() {
   using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -71,7 +72,7 @@ GemmPeaks gemm_gflops() {
     detail::gemm<float>(n, n, n, detail::row_major(a.data(), n), detail::row_major(b.data(), n),
                         c.data(), n, /*accumulate=*/false);
   }) * 1e-9;
-  return {eigen, ember};
+  return {eigen, ember, bench::measure_fma_peak(seconds_per_run).best_gflops};
 }
 
 struct Layer {
@@ -126,7 +127,7 @@ int main(int argc, char** argv) {
     } else {
       std::printf("usage: conv_bench [--quick] [--cpu-clock] [--threads N]\n"
                   "Conv2d forward/backward GFLOP/s for the LeNet-5 and widecnn layers,\n"
-                  "next to Eigen's and ember's 512x512 float GEMM rates.\n");
+                  "next to Eigen's and ember's 512x512 float GEMM rates and the FMA peak.\n");
       return std::strcmp(argv[i], "--help") == 0 ? 0 : 1;
     }
   }
@@ -136,8 +137,8 @@ int main(int argc, char** argv) {
       {"widecnn conv1 3->32 k3 p1 32x32", 3, 32, 3, 1, 32},
       {"widecnn conv2 32->64 k3 p1 16x16", 32, 64, 3, 1, 16},
   };
-  std::printf("%-34s %5s %3s %8s %8s %8s %8s %8s %6s %6s\n", "layer", "batch", "thr", "fwd",
-              "bwd", "bwd w", "eigen", "ember", "fwd%", "bwd%");
+  std::printf("%-34s %5s %3s %8s %8s %8s %8s %8s %8s %6s %6s\n", "layer", "batch", "thr", "fwd",
+              "bwd", "bwd w", "eigen", "ember", "fma", "fwd%", "bwd%");
   for (int threads : thread_counts) {
     omp_set_num_threads(threads);
     Eigen::setNbThreads(threads);
@@ -146,14 +147,15 @@ int main(int argc, char** argv) {
     for (const Layer& layer : layers) {
       for (std::int64_t batch : {64, 256}) {
         const Result r = bench_layer(layer, batch);
-        std::printf("%-34s %5lld %3d %8.1f %8.1f %8.1f %8.1f %8.1f %5.0f%% %5.0f%%\n",
+        std::printf("%-34s %5lld %3d %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %5.0f%% %5.0f%%\n",
                     layer.name, static_cast<long long>(batch), threads, r.forward, r.backward,
-                    r.backward_weight, peaks.eigen, peak, 100 * r.forward / peak,
+                    r.backward_weight, peaks.eigen, peak, peaks.fma, 100 * r.forward / peak,
                     100 * r.backward / peak);
       }
     }
   }
   std::printf("GFLOP/s; eigen, ember = 512x512 float GEMM by Eigen and by ember (tensor/gemm.h) "
-              "with the same threads; fwd%%, bwd%% = share of ember's\n");
+              "with the same threads; fma = the cores' FMA peak; fwd%%, bwd%% = share of "
+              "ember's GEMM\n");
   return 0;
 }
