@@ -32,7 +32,7 @@ class Sigmoid : public Module {
 // softmax along dim. Prints "Softmax(dim=1)".
 class Softmax : public Module {
  public:
-  explicit Softmax(std::int64_t dim) : dim(dim) {}
+  explicit Softmax(std::int64_t dimension) : dim(dimension) {}
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Softmax"; }
   std::string extra_repr() const override { return "dim=" + std::to_string(dim); }
@@ -42,7 +42,7 @@ class Softmax : public Module {
 // log_softmax along dim. Prints "LogSoftmax(dim=1)".
 class LogSoftmax : public Module {
  public:
-  explicit LogSoftmax(std::int64_t dim) : dim(dim) {}
+  explicit LogSoftmax(std::int64_t dimension) : dim(dimension) {}
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "LogSoftmax"; }
   std::string extra_repr() const override { return "dim=" + std::to_string(dim); }

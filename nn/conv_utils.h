@@ -14,7 +14,7 @@ namespace ember::nn {
 // as given ("kernel_size=2" but "kernel_size=(2, 3)"), while Conv2d always prints the tuple.
 struct Pair {
   Pair(std::int64_t both) : h(both), w(both), single(true) {}  // NOLINT: implicit on purpose
-  Pair(std::int64_t h, std::int64_t w) : h(h), w(w), single(false) {}
+  Pair(std::int64_t height, std::int64_t width) : h(height), w(width), single(false) {}
 
   // "2" if given as one int, else "(2, 3)": Python's str of the argument.
   std::string str() const { return single ? std::to_string(h) : tuple_str(); }

@@ -13,8 +13,7 @@ namespace ember::nn {
 // https://pytorch.org/docs/stable/generated/torch.nn.Flatten.html
 class Flatten : public Module {
  public:
-  explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1)
-      : start_dim(start_dim), end_dim(end_dim) {}
+  explicit Flatten(std::int64_t start = 1, std::int64_t end = -1) : start_dim(start), end_dim(end) {}
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Flatten"; }

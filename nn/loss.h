@@ -43,6 +43,10 @@ class CrossEntropyLoss : public Module {
   std::string type_name() const override { return "CrossEntropyLoss"; }
 
   CrossEntropyLossOptions options;
+
+ private:
+  // A loss takes (input, target): Module's one-input forward is hidden, not overloaded.
+  using Module::forward;
 };
 
 // Negative log-likelihood of log-probabilities; see functional::nll_loss. Prints "NLLLoss()".
@@ -55,18 +59,26 @@ class NLLLoss : public Module {
   std::string type_name() const override { return "NLLLoss"; }
 
   NLLLossOptions options;
+
+ private:
+  // A loss takes (input, target): Module's one-input forward is hidden, not overloaded.
+  using Module::forward;
 };
 
 // Squared error; see functional::mse_loss. Prints "MSELoss()".
 // https://pytorch.org/docs/stable/generated/torch.nn.MSELoss.html
 class MSELoss : public Module {
  public:
-  explicit MSELoss(MSELossOptions options = {}) : options(options) {}
+  explicit MSELoss(MSELossOptions opts = {}) : options(opts) {}
   Tensor forward(const Tensor& input, const Tensor& target);
   Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   std::string type_name() const override { return "MSELoss"; }
 
   MSELossOptions options;
+
+ private:
+  // A loss takes (input, target): Module's one-input forward is hidden, not overloaded.
+  using Module::forward;
 };
 
 }  // namespace ember::nn

@@ -1,5 +1,6 @@
 // Adam's update, one fused loop per parameter, following _single_tensor_adam in
 // torch/optim/adam.py (PyTorch 1.13) operation for operation. AdamW shares the loop.
+#include "optim/for_chunks.h"
 #include "optim/adam.h"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // SGD's update, one fused loop per parameter, following _single_tensor_sgd in
 // torch/optim/sgd.py (PyTorch 1.13) operation for operation.
+#include "optim/for_chunks.h"
 #include "optim/sgd.h"
 
 #include "tensor/autograd.h"
