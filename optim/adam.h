@@ -1,32 +1,44 @@
-// Adam (Kingma & Ba, 2014), step for step as torch.optim.Adam (PyTorch 1.13, single-tensor
-// path), with weight decay, amsgrad and maximize.
+// Adam (Kingma & Ba, 2014) and AdamW (Loshchilov & Hutter, 2017), step for step as
+// torch.optim.Adam and torch.optim.AdamW (PyTorch 1.13, single-tensor path), with weight decay,
+// amsgrad and maximize. The two differ only in where the weight decay goes, so they are one
+// class template over that choice.
 // https://pytorch.org/docs/1.13/generated/torch.optim.Adam.html
+// https://pytorch.org/docs/1.13/generated/torch.optim.AdamW.html
 #pragma once
 
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "optim/optimizer.h"
 
 namespace ember::optim {
 
-// Adam's hyperparameters: AdamOptions(1e-3).betas({0.9, 0.999}).amsgrad(true).
-class AdamOptions : public OptimizerOptions {
- public:
-  explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
+// Adam adds weight_decay * p to the gradient (L2 regularisation, which the moments then
+// rescale); AdamW decays the parameter itself, p *= 1 - lr * weight_decay.
+enum class WeightDecay { coupled, decoupled };
 
-  AdamOptions& lr(double v) { lr_ = v; return *this; }
-  AdamOptions& betas(std::pair<double, double> v) { betas_ = v; return *this; }
-  AdamOptions& eps(double v) { eps_ = v; return *this; }
-  AdamOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  AdamOptions& amsgrad(bool v) { amsgrad_ = v; return *this; }
-  AdamOptions& maximize(bool v) { maximize_ = v; return *this; }
+// The hyperparameters of Adam and AdamW: AdamOptions(1e-3).betas({0.9, 0.999}).amsgrad(true).
+// AdamW's weight_decay defaults to 1e-2, Adam's to 0.
+template <WeightDecay Decay>
+class BasicAdamOptions {
+ public:
+  explicit BasicAdamOptions(double lr = 1e-3) : lr_(lr) {}
+
+  BasicAdamOptions& lr(double v) { lr_ = v; return *this; }
+  BasicAdamOptions& betas(std::pair<double, double> v) { betas_ = v; return *this; }
+  BasicAdamOptions& eps(double v) { eps_ = v; return *this; }
+  BasicAdamOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
+  BasicAdamOptions& amsgrad(bool v) { amsgrad_ = v; return *this; }
+  BasicAdamOptions& maximize(bool v) { maximize_ = v; return *this; }
   // Stored and saved for PyTorch; ember always runs the single-tensor CPU algorithm, whose
-  // numbers capturable/differentiable/fused do not change.
-  AdamOptions& foreach(std::optional<bool> v) { foreach_ = v; return *this; }
-  AdamOptions& capturable(bool v) { capturable_ = v; return *this; }
-  AdamOptions& differentiable(bool v) { differentiable_ = v; return *this; }
-  AdamOptions& fused(bool v) { fused_ = v; return *this; }
+  // numbers capturable/differentiable/fused do not change. PyTorch 1.13's AdamW has no
+  // differentiable or fused, so its keys leave them out.
+  BasicAdamOptions& foreach(std::optional<bool> v) { foreach_ = v; return *this; }
+  BasicAdamOptions& capturable(bool v) { capturable_ = v; return *this; }
+  BasicAdamOptions& differentiable(bool v) { differentiable_ = v; return *this; }
+  BasicAdamOptions& fused(bool v) { fused_ = v; return *this; }
 
   double lr() const { return lr_; }
   std::pair<double, double> betas() const { return betas_; }
@@ -39,18 +51,16 @@ class AdamOptions : public OptimizerOptions {
   bool differentiable() const { return differentiable_; }
   bool fused() const { return fused_; }
 
-  std::unique_ptr<OptimizerOptions> clone() const override;
-  double get_lr() const override { return lr_; }
-  void set_lr(double lr) override { lr_ = lr; }
-  void write(Value& group) const override;
-  void read(const Value& group, const std::string& where) override;
-  std::vector<std::string> keys() const override;
+  // Throws Error if out of range ("Invalid beta parameter at index 0: 1").
+  void validate() const;
+  // The keys of the param_group, in PyTorch's order (Adam's and AdamW's differ).
+  static const std::vector<OptionKey<BasicAdamOptions>>& keys();
 
  private:
   double lr_;
   std::pair<double, double> betas_{0.9, 0.999};
   double eps_ = 1e-8;
-  double weight_decay_ = 0.0;
+  double weight_decay_ = Decay == WeightDecay::decoupled ? 1e-2 : 0.0;
   bool amsgrad_ = false;
   bool maximize_ = false;
   std::optional<bool> foreach_;
@@ -59,15 +69,31 @@ class AdamOptions : public OptimizerOptions {
   bool fused_ = false;
 };
 
+using AdamOptions = BasicAdamOptions<WeightDecay::coupled>;
+using AdamWOptions = BasicAdamOptions<WeightDecay::decoupled>;
+template <>
+const std::vector<OptionKey<AdamOptions>>& AdamOptions::keys();
+template <>
+const std::vector<OptionKey<AdamWOptions>>& AdamWOptions::keys();
+
 // The state of Adam and AdamW: the step count as a 0-d float32 tensor (as PyTorch >= 1.12
 // stores it), the moving averages of the gradient and its square, and with amsgrad their
 // running maximum.
-struct AdamParamState : ParamState {
+struct AdamParamState {
   Tensor step;
   Tensor exp_avg;
   Tensor exp_avg_sq;
   Tensor max_exp_avg_sq;  // undefined unless amsgrad
-  Value to_value() const override;
+
+  Value to_value() const;
+  static AdamParamState from_value(const Value& entry, const Tensor& param, bool amsgrad,
+                                   const std::string& where);
+  template <WeightDecay Decay>
+  static AdamParamState from_value(const Value& entry, const Tensor& param,
+                                   const BasicAdamOptions<Decay>& group,
+                                   const std::string& where) {
+    return from_value(entry, param, group.amsgrad(), where);
+  }
 };
 
 // Each step, for every parameter p with gradient g, t counting its steps:
@@ -75,39 +101,19 @@ struct AdamParamState : ParamState {
 //   m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g^2
 //   v_hat = amsgrad ? (v_max = max(v_max, v)) : v
 //   p -= lr / (1 - beta1^t) * m / (sqrt(v_hat) / sqrt(1 - beta2^t) + eps)
-class Adam : public Optimizer {
+template <WeightDecay Decay>
+class BasicAdam : public OptimizerBase<BasicAdamOptions<Decay>, AdamParamState> {
  public:
-  Adam(std::vector<Tensor> params, const AdamOptions& defaults = AdamOptions());
-  Adam(std::vector<ParamGroup> groups, const AdamOptions& defaults = AdamOptions());
+  using Options = BasicAdamOptions<Decay>;
+  using ParamGroup = optim::ParamGroup<Options>;
+
+  BasicAdam(std::vector<Tensor> params, const Options& defaults = Options());
+  BasicAdam(std::vector<ParamGroup> groups, const Options& defaults = Options());
 
   void step() override;
-
- protected:
-  void validate(const OptimizerOptions& options) const override;
-  std::unique_ptr<ParamState> state_from_value(const Value& entry, const Tensor& param,
-                                               const OptimizerOptions& group_options,
-                                               const std::string& where) const override;
 };
 
-namespace detail {
-
-// The hyperparameters of one Adam or AdamW update.
-struct AdamStep {
-  double lr, beta1, beta2, eps, weight_decay;
-  bool amsgrad, maximize;
-  bool decoupled_weight_decay;  // AdamW
-};
-// Updates param in place from its grad, creating the state on the first step.
-void adam_update(Tensor& param, const Tensor& grad, AdamParamState& state, const AdamStep& h);
-// Checks the ranges Adam and AdamW share ("Invalid beta parameter at index 0: 1").
-void check_adam_hyperparameters(double lr, double eps, std::pair<double, double> betas,
-                                double weight_decay);
-// Reads an Adam/AdamW state entry, copying its tensors.
-std::unique_ptr<ParamState> adam_state_from_value(const Value& entry, const Tensor& param,
-                                                  bool amsgrad, const std::string& where);
-// Reads group["betas"] (a tuple or list of two numbers).
-std::pair<double, double> read_betas(const Value& group, const std::string& where);
-
-}  // namespace detail
+using Adam = BasicAdam<WeightDecay::coupled>;
+using AdamW = BasicAdam<WeightDecay::decoupled>;
 
 }  // namespace ember::optim

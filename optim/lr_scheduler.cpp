@@ -13,15 +13,15 @@ namespace ember::optim {
 LRScheduler::LRScheduler(Optimizer& optimizer, std::int64_t last_epoch, bool verbose,
                          std::string name)
     : optimizer_(optimizer), last_epoch_(last_epoch), verbose_(verbose), name_(std::move(name)) {
-  std::vector<ParamGroup>& groups = optimizer_.param_groups();
-  for (std::size_t i = 0; i < groups.size(); ++i) {
+  for (std::size_t i = 0; i < optimizer_.num_param_groups(); ++i) {
+    std::optional<double>& initial_lr = optimizer_.initial_lr(i);
     if (last_epoch == -1) {
-      if (!groups[i].initial_lr) groups[i].initial_lr = groups[i].options->get_lr();
+      if (!initial_lr) initial_lr = optimizer_.get_lr(i);
     } else {
-      check(groups[i].initial_lr.has_value(), name_, ": param 'initial_lr' is not specified in ",
+      check(initial_lr.has_value(), name_, ": param 'initial_lr' is not specified in ",
             "param_groups[", i, "] when resuming an optimizer (last_epoch = ", last_epoch, ")");
     }
-    base_lrs_.push_back(*groups[i].initial_lr);
+    base_lrs_.push_back(*initial_lr);
   }
 }
 
@@ -32,7 +32,9 @@ void LRScheduler::initial_step() {
 
 std::vector<double> LRScheduler::group_lrs() const {
   std::vector<double> lrs;
-  for (const ParamGroup& group : optimizer_.param_groups()) lrs.push_back(group.options->get_lr());
+  for (std::size_t i = 0; i < optimizer_.num_param_groups(); ++i) {
+    lrs.push_back(optimizer_.get_lr(i));
+  }
   return lrs;
 }
 
@@ -40,9 +42,8 @@ void LRScheduler::step() {
   ++step_count_;
   ++last_epoch_;
   const std::vector<double> values = get_lr();
-  std::vector<ParamGroup>& groups = optimizer_.param_groups();
-  for (std::size_t i = 0; i < groups.size() && i < values.size(); ++i) {
-    groups[i].options->set_lr(values[i]);
+  for (std::size_t i = 0; i < optimizer_.num_param_groups() && i < values.size(); ++i) {
+    optimizer_.set_lr(i, values[i]);
     if (verbose_) std::printf("Adjusting learning rate of group %zu to %.4e.\n", i, values[i]);
   }
   last_lr_ = group_lrs();
@@ -65,9 +66,9 @@ void LRScheduler::load_state_dict(const Value& state_dict) {
   check(state_dict.is_dict(), where, " should be a dict, found a ", state_dict.kind_name());
   // Read everything before changing anything.
   std::vector<double> base_lrs = detail::read_number_list(state_dict, "base_lrs", where);
-  check(base_lrs.size() == optimizer_.param_groups().size(), where, "['base_lrs'] has ",
+  check(base_lrs.size() == optimizer_.num_param_groups(), where, "['base_lrs'] has ",
         base_lrs.size(), " entries, expected one per parameter group (",
-        optimizer_.param_groups().size(), ")");
+        optimizer_.num_param_groups(), ")");
   const std::int64_t last_epoch = detail::read_int(state_dict, "last_epoch", where);
   const std::int64_t step_count = detail::read_int(state_dict, "_step_count", where);
   const bool verbose = detail::read_bool_or(state_dict, "verbose", verbose_, where);
@@ -84,10 +85,11 @@ void LRScheduler::load_state_dict(const Value& state_dict) {
 
 // ---- StepLR ------------------------------------------------------------------------------------
 
-StepLR::StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma,
-               std::int64_t last_epoch, bool verbose)
-    : LRScheduler(optimizer, last_epoch, verbose, "StepLR"), step_size_(step_size), gamma_(gamma) {
-  check(step_size > 0, "StepLR: step_size should be positive, found ", step_size);
+StepLR::StepLR(Optimizer& optimizer, const StepLROptions& o)
+    : LRScheduler(optimizer, o.last_epoch(), o.verbose(), "StepLR"),
+      step_size_(o.step_size()),
+      gamma_(o.gamma()) {
+  check(step_size_ > 0, "StepLR: step_size should be positive, found ", step_size_);
   initial_step();
 }
 
@@ -112,11 +114,10 @@ void StepLR::read_fields(const Value& dict, const std::string& where) {
 
 // ---- MultiStepLR -------------------------------------------------------------------------------
 
-MultiStepLR::MultiStepLR(Optimizer& optimizer, const std::vector<std::int64_t>& milestones,
-                         double gamma, std::int64_t last_epoch, bool verbose)
-    : LRScheduler(optimizer, last_epoch, verbose, "MultiStepLR"), gamma_(gamma) {
+MultiStepLR::MultiStepLR(Optimizer& optimizer, const MultiStepLROptions& o)
+    : LRScheduler(optimizer, o.last_epoch(), o.verbose(), "MultiStepLR"), gamma_(o.gamma()) {
   // collections.Counter(milestones): counts, keyed in order of first appearance.
-  for (std::int64_t m : milestones) {
+  for (std::int64_t m : o.milestones()) {
     auto it = std::find_if(milestones_.begin(), milestones_.end(),
                            [m](const auto& entry) { return entry.first == m; });
     if (it == milestones_.end()) {
@@ -164,9 +165,8 @@ void MultiStepLR::read_fields(const Value& dict, const std::string& where) {
 
 // ---- ExponentialLR -----------------------------------------------------------------------------
 
-ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma, std::int64_t last_epoch,
-                             bool verbose)
-    : LRScheduler(optimizer, last_epoch, verbose, "ExponentialLR"), gamma_(gamma) {
+ExponentialLR::ExponentialLR(Optimizer& optimizer, const ExponentialLROptions& o)
+    : LRScheduler(optimizer, o.last_epoch(), o.verbose(), "ExponentialLR"), gamma_(o.gamma()) {
   initial_step();
 }
 
@@ -185,12 +185,11 @@ void ExponentialLR::read_fields(const Value& dict, const std::string& where) {
 
 // ---- CosineAnnealingLR -------------------------------------------------------------------------
 
-CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min,
-                                     std::int64_t last_epoch, bool verbose)
-    : LRScheduler(optimizer, last_epoch, verbose, "CosineAnnealingLR"),
-      T_max_(T_max),
-      eta_min_(eta_min) {
-  check(T_max > 0, "CosineAnnealingLR: T_max should be positive, found ", T_max);
+CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, const CosineAnnealingLROptions& o)
+    : LRScheduler(optimizer, o.last_epoch(), o.verbose(), "CosineAnnealingLR"),
+      T_max_(o.T_max()),
+      eta_min_(o.eta_min()) {
+  check(T_max_ > 0, "CosineAnnealingLR: T_max should be positive, found ", T_max_);
   initial_step();
 }
 

@@ -61,11 +61,36 @@ class LRScheduler {
   std::string name_;
 };
 
+// The schedulers' options hold PyTorch's arguments, with its names and defaults. Each takes
+// the required ones in its constructor, which is implicit so that StepLR(optimizer, 30) is
+// short for StepLR(optimizer, StepLROptions(30)); the rest are chainable setters:
+//   StepLR(optimizer, StepLROptions(30).gamma(0.5).last_epoch(9))
+// last_epoch = -1 starts a new schedule; another value resumes one (the groups then need
+// 'initial_lr', from the optimizer's load_state_dict). verbose prints each change of the lr.
+
+class StepLROptions {
+ public:
+  StepLROptions(std::int64_t step_size) : step_size_(step_size) {}
+  StepLROptions& step_size(std::int64_t v) { step_size_ = v; return *this; }
+  StepLROptions& gamma(double v) { gamma_ = v; return *this; }
+  StepLROptions& last_epoch(std::int64_t v) { last_epoch_ = v; return *this; }
+  StepLROptions& verbose(bool v) { verbose_ = v; return *this; }
+  std::int64_t step_size() const { return step_size_; }
+  double gamma() const { return gamma_; }
+  std::int64_t last_epoch() const { return last_epoch_; }
+  bool verbose() const { return verbose_; }
+
+ private:
+  std::int64_t step_size_;
+  double gamma_ = 0.1;
+  std::int64_t last_epoch_ = -1;
+  bool verbose_ = false;
+};
+
 // Multiplies the lr by gamma every step_size epochs.
 class StepLR : public LRScheduler {
  public:
-  StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma = 0.1,
-         std::int64_t last_epoch = -1, bool verbose = false);
+  StepLR(Optimizer& optimizer, const StepLROptions& options);
 
  protected:
   std::vector<double> get_lr() const override;
@@ -77,13 +102,34 @@ class StepLR : public LRScheduler {
   double gamma_;
 };
 
+class MultiStepLROptions {
+ public:
+  MultiStepLROptions(std::vector<std::int64_t> milestones) : milestones_(std::move(milestones)) {}
+  MultiStepLROptions& milestones(std::vector<std::int64_t> v) {
+    milestones_ = std::move(v);
+    return *this;
+  }
+  MultiStepLROptions& gamma(double v) { gamma_ = v; return *this; }
+  MultiStepLROptions& last_epoch(std::int64_t v) { last_epoch_ = v; return *this; }
+  MultiStepLROptions& verbose(bool v) { verbose_ = v; return *this; }
+  const std::vector<std::int64_t>& milestones() const { return milestones_; }
+  double gamma() const { return gamma_; }
+  std::int64_t last_epoch() const { return last_epoch_; }
+  bool verbose() const { return verbose_; }
+
+ private:
+  std::vector<std::int64_t> milestones_;
+  double gamma_ = 0.1;
+  std::int64_t last_epoch_ = -1;
+  bool verbose_ = false;
+};
+
 // Multiplies the lr by gamma at each milestone epoch (by gamma^k for a milestone listed k
 // times). The state_dict holds milestones as a dict {epoch: count}; PyTorch's is a Counter,
 // which PyTorch's MultiStepLR.step() reads the same way.
 class MultiStepLR : public LRScheduler {
  public:
-  MultiStepLR(Optimizer& optimizer, const std::vector<std::int64_t>& milestones,
-              double gamma = 0.1, std::int64_t last_epoch = -1, bool verbose = false);
+  MultiStepLR(Optimizer& optimizer, const MultiStepLROptions& options);
 
  protected:
   std::vector<double> get_lr() const override;
@@ -95,11 +141,26 @@ class MultiStepLR : public LRScheduler {
   double gamma_;
 };
 
+class ExponentialLROptions {
+ public:
+  ExponentialLROptions(double gamma) : gamma_(gamma) {}
+  ExponentialLROptions& gamma(double v) { gamma_ = v; return *this; }
+  ExponentialLROptions& last_epoch(std::int64_t v) { last_epoch_ = v; return *this; }
+  ExponentialLROptions& verbose(bool v) { verbose_ = v; return *this; }
+  double gamma() const { return gamma_; }
+  std::int64_t last_epoch() const { return last_epoch_; }
+  bool verbose() const { return verbose_; }
+
+ private:
+  double gamma_;
+  std::int64_t last_epoch_ = -1;
+  bool verbose_ = false;
+};
+
 // Multiplies the lr by gamma every epoch.
 class ExponentialLR : public LRScheduler {
  public:
-  ExponentialLR(Optimizer& optimizer, double gamma, std::int64_t last_epoch = -1,
-                bool verbose = false);
+  ExponentialLR(Optimizer& optimizer, const ExponentialLROptions& options);
 
  protected:
   std::vector<double> get_lr() const override;
@@ -110,14 +171,32 @@ class ExponentialLR : public LRScheduler {
   double gamma_;
 };
 
+class CosineAnnealingLROptions {
+ public:
+  CosineAnnealingLROptions(std::int64_t T_max) : T_max_(T_max) {}
+  CosineAnnealingLROptions& T_max(std::int64_t v) { T_max_ = v; return *this; }
+  CosineAnnealingLROptions& eta_min(double v) { eta_min_ = v; return *this; }
+  CosineAnnealingLROptions& last_epoch(std::int64_t v) { last_epoch_ = v; return *this; }
+  CosineAnnealingLROptions& verbose(bool v) { verbose_ = v; return *this; }
+  std::int64_t T_max() const { return T_max_; }
+  double eta_min() const { return eta_min_; }
+  std::int64_t last_epoch() const { return last_epoch_; }
+  bool verbose() const { return verbose_; }
+
+ private:
+  std::int64_t T_max_;
+  double eta_min_ = 0.0;
+  std::int64_t last_epoch_ = -1;
+  bool verbose_ = false;
+};
+
 // Anneals the lr from its initial value to eta_min along half a cosine over T_max epochs,
 // then back up (SGDR without restarts):
 //   lr_t = eta_min + (lr_0 - eta_min) * (1 + cos(pi * t / T_max)) / 2
 // computed recursively from the previous lr, as PyTorch does, so that the numbers agree.
 class CosineAnnealingLR : public LRScheduler {
  public:
-  CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min = 0.0,
-                    std::int64_t last_epoch = -1, bool verbose = false);
+  CosineAnnealingLR(Optimizer& optimizer, const CosineAnnealingLROptions& options);
 
  protected:
   std::vector<double> get_lr() const override;

@@ -2,7 +2,6 @@
 #pragma once
 
 #include "optim/adam.h"
-#include "optim/adamw.h"
 #include "optim/lr_scheduler.h"
 #include "optim/optimizer.h"
 #include "optim/reduce_lr_on_plateau.h"

@@ -13,24 +13,24 @@ void ReduceLROnPlateau::check_modes(const std::string& mode, const std::string& 
         " is unknown!");
 }
 
+std::vector<double> ReduceLROnPlateauOptions::min_lr_per_group(std::size_t n) const {
+  if (!per_group_) return std::vector<double>(n, min_lr_.at(0));
+  check(min_lr_.size() == n, "expected ", n, " min_lrs, got ", min_lr_.size());
+  return min_lr_;
+}
+
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, const ReduceLROnPlateauOptions& o)
     : optimizer_(optimizer),
-      factor_(o.factor_),
-      patience_(o.patience_),
-      verbose_(o.verbose_),
-      cooldown_(o.cooldown_),
-      mode_(o.mode_),
-      threshold_(o.threshold_),
-      threshold_mode_(o.threshold_mode_),
-      eps_(o.eps_) {
+      factor_(o.factor()),
+      patience_(o.patience()),
+      verbose_(o.verbose()),
+      cooldown_(o.cooldown()),
+      mode_(o.mode()),
+      threshold_(o.threshold()),
+      threshold_mode_(o.threshold_mode()),
+      eps_(o.eps()) {
   check(factor_ < 1.0, "Factor should be < 1.0.");
-  const std::size_t groups = optimizer_.param_groups().size();
-  if (o.per_group_) {
-    check(o.min_lrs_.size() == groups, "expected ", groups, " min_lrs, got ", o.min_lrs_.size());
-    min_lrs_ = o.min_lrs_;
-  } else {
-    min_lrs_.assign(groups, o.min_lrs_.at(0));
-  }
+  min_lrs_ = o.min_lr_per_group(optimizer_.num_param_groups());
   check_modes(mode_, threshold_mode_);
   mode_worse_ = mode_ == "min" ? std::numeric_limits<double>::infinity()
                                : -std::numeric_limits<double>::infinity();
@@ -61,20 +61,16 @@ void ReduceLROnPlateau::step(double metric) {
     cooldown_counter_ = cooldown_;
     num_bad_epochs_ = 0;
   }
-  last_lr_.clear();
-  for (const ParamGroup& group : optimizer_.param_groups()) {
-    last_lr_.push_back(group.options->get_lr());
-  }
+  last_lr_ = group_lrs();
   stepped_ = true;
 }
 
 void ReduceLROnPlateau::reduce_lr() {
-  std::vector<ParamGroup>& groups = optimizer_.param_groups();
-  for (std::size_t i = 0; i < groups.size(); ++i) {
-    const double old_lr = groups[i].options->get_lr();
+  for (std::size_t i = 0; i < optimizer_.num_param_groups(); ++i) {
+    const double old_lr = optimizer_.get_lr(i);
     const double new_lr = std::max(old_lr * factor_, min_lrs_[i]);
     if (old_lr - new_lr > eps_) {
-      groups[i].options->set_lr(new_lr);
+      optimizer_.set_lr(i, new_lr);
       if (verbose_) {
         std::printf("Epoch %05lld: reducing learning rate of group %zu to %.4e.\n",
                     static_cast<long long>(last_epoch_), i, new_lr);
@@ -84,9 +80,14 @@ void ReduceLROnPlateau::reduce_lr() {
 }
 
 std::vector<double> ReduceLROnPlateau::get_last_lr() const {
-  if (stepped_) return last_lr_;
+  return stepped_ ? last_lr_ : group_lrs();
+}
+
+std::vector<double> ReduceLROnPlateau::group_lrs() const {
   std::vector<double> lrs;
-  for (const ParamGroup& group : optimizer_.param_groups()) lrs.push_back(group.options->get_lr());
+  for (std::size_t i = 0; i < optimizer_.num_param_groups(); ++i) {
+    lrs.push_back(optimizer_.get_lr(i));
+  }
   return lrs;
 }
 
@@ -124,9 +125,9 @@ void ReduceLROnPlateau::load_state_dict(const Value& state_dict) {
   // Read everything before changing anything.
   const double factor = detail::read_number(state_dict, "factor", where);
   std::vector<double> min_lrs = detail::read_number_list(state_dict, "min_lrs", where);
-  check(min_lrs.size() == optimizer_.param_groups().size(), where, "['min_lrs'] has ",
+  check(min_lrs.size() == optimizer_.num_param_groups(), where, "['min_lrs'] has ",
         min_lrs.size(), " entries, expected one per parameter group (",
-        optimizer_.param_groups().size(), ")");
+        optimizer_.num_param_groups(), ")");
   const std::int64_t patience = detail::read_int(state_dict, "patience", where);
   const bool verbose = detail::read_bool_or(state_dict, "verbose", false, where);
   const std::int64_t cooldown = detail::read_int(state_dict, "cooldown", where);

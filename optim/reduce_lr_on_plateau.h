@@ -12,8 +12,10 @@
 
 namespace ember::optim {
 
-// ReduceLROnPlateauOptions().mode("max").factor(0.5).patience(3).
-struct ReduceLROnPlateauOptions {
+// ReduceLROnPlateauOptions().mode("max").factor(0.5).patience(3): PyTorch's arguments, names
+// and defaults.
+class ReduceLROnPlateauOptions {
+ public:
   // "min": the metric should decrease (a loss); "max": increase (an accuracy).
   ReduceLROnPlateauOptions& mode(std::string v) { mode_ = std::move(v); return *this; }
   // new_lr = lr * factor (< 1).
@@ -28,10 +30,11 @@ struct ReduceLROnPlateauOptions {
   }
   // Epochs to wait after a reduction before counting bad epochs again.
   ReduceLROnPlateauOptions& cooldown(std::int64_t v) { cooldown_ = v; return *this; }
-  // Lower bound of the lr, for all groups or one per group.
-  ReduceLROnPlateauOptions& min_lr(double v) { min_lrs_ = {v}; per_group_ = false; return *this; }
+  // Lower bound of the lr: one for all groups (min_lr), or one per group (PyTorch's min_lr
+  // given a list, which its state_dict calls min_lrs).
+  ReduceLROnPlateauOptions& min_lr(double v) { min_lr_ = {v}; per_group_ = false; return *this; }
   ReduceLROnPlateauOptions& min_lrs(std::vector<double> v) {
-    min_lrs_ = std::move(v);
+    min_lr_ = std::move(v);
     per_group_ = true;
     return *this;
   }
@@ -39,13 +42,25 @@ struct ReduceLROnPlateauOptions {
   ReduceLROnPlateauOptions& eps(double v) { eps_ = v; return *this; }
   ReduceLROnPlateauOptions& verbose(bool v) { verbose_ = v; return *this; }
 
+  const std::string& mode() const { return mode_; }
+  double factor() const { return factor_; }
+  std::int64_t patience() const { return patience_; }
+  double threshold() const { return threshold_; }
+  const std::string& threshold_mode() const { return threshold_mode_; }
+  std::int64_t cooldown() const { return cooldown_; }
+  // The lower bound of each of n groups; Error if min_lrs gave another number of them.
+  std::vector<double> min_lr_per_group(std::size_t n) const;
+  double eps() const { return eps_; }
+  bool verbose() const { return verbose_; }
+
+ private:
   std::string mode_ = "min";
   double factor_ = 0.1;
   std::int64_t patience_ = 10;
   double threshold_ = 1e-4;
   std::string threshold_mode_ = "rel";
   std::int64_t cooldown_ = 0;
-  std::vector<double> min_lrs_{0.0};
+  std::vector<double> min_lr_{0.0};
   bool per_group_ = false;
   double eps_ = 1e-8;
   bool verbose_ = false;
@@ -74,6 +89,7 @@ class ReduceLROnPlateau {
  private:
   bool is_better(double a, double best) const;
   void reduce_lr();
+  std::vector<double> group_lrs() const;
   static void check_modes(const std::string& mode, const std::string& threshold_mode);
 
   Optimizer& optimizer_;

@@ -4,13 +4,14 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "optim/optimizer.h"
 
 namespace ember::optim {
 
 // SGD's hyperparameters: SGDOptions(0.01).momentum(0.9).nesterov(true).
-class SGDOptions : public OptimizerOptions {
+class SGDOptions {
  public:
   explicit SGDOptions(double lr) : lr_(lr) {}
 
@@ -33,12 +34,10 @@ class SGDOptions : public OptimizerOptions {
   std::optional<bool> foreach() const { return foreach_; }
   bool differentiable() const { return differentiable_; }
 
-  std::unique_ptr<OptimizerOptions> clone() const override;
-  double get_lr() const override { return lr_; }
-  void set_lr(double lr) override { lr_ = lr; }
-  void write(Value& group) const override;
-  void read(const Value& group, const std::string& where) override;
-  std::vector<std::string> keys() const override;
+  // Throws Error if out of range ("Invalid learning rate: -0.1").
+  void validate() const;
+  // The keys of SGD's param_group, in PyTorch's order.
+  static const std::vector<OptionKey<SGDOptions>>& keys();
 
  private:
   double lr_;
@@ -52,27 +51,24 @@ class SGDOptions : public OptimizerOptions {
 };
 
 // state["momentum_buffer"]: undefined (None) until the first step with momentum.
-struct SGDParamState : ParamState {
+struct SGDParamState {
   Tensor momentum_buffer;
-  Value to_value() const override;
+
+  Value to_value() const;
+  static SGDParamState from_value(const Value& entry, const Tensor& param,
+                                  const SGDOptions& group, const std::string& where);
 };
 
 // Each step, for every parameter p with a gradient g (see the PyTorch page for the math):
 //   g = -g if maximize;  g += weight_decay * p
 //   b = g (first step) or momentum * b + (1 - dampening) * g;  g = nesterov ? g + momentum * b : b
 //   p -= lr * g
-class SGD : public Optimizer {
+class SGD : public OptimizerBase<SGDOptions, SGDParamState> {
  public:
   SGD(std::vector<Tensor> params, const SGDOptions& defaults);
   SGD(std::vector<ParamGroup> groups, const SGDOptions& defaults);
 
   void step() override;
-
- protected:
-  void validate(const OptimizerOptions& options) const override;
-  std::unique_ptr<ParamState> state_from_value(const Value& entry, const Tensor& param,
-                                               const OptimizerOptions& group_options,
-                                               const std::string& where) const override;
 };
 
 }  // namespace ember::optim

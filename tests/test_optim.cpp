@@ -54,53 +54,51 @@ struct Network {
   }
 };
 
-std::unique_ptr<OptimizerOptions> options_from(const std::string& kind, const json& o) {
-  auto number = [&](const char* key, double fallback) { return o.value(key, fallback); };
-  auto flag = [&](const char* key) { return o.value(key, false); };
-  auto betas = [&](std::pair<double, double> fallback) {
-    if (!o.contains("betas")) return fallback;
-    return std::make_pair(o["betas"][0].get<double>(), o["betas"][1].get<double>());
-  };
-  if (kind == "SGD") {
-    return SGDOptions(o["lr"].get<double>())
-        .momentum(number("momentum", 0.0))
-        .dampening(number("dampening", 0.0))
-        .weight_decay(number("weight_decay", 0.0))
-        .nesterov(flag("nesterov"))
-        .maximize(flag("maximize"))
-        .clone();
-  }
-  if (kind == "Adam") {
-    return AdamOptions(o["lr"].get<double>())
-        .betas(betas({0.9, 0.999}))
-        .eps(number("eps", 1e-8))
-        .weight_decay(number("weight_decay", 0.0))
-        .amsgrad(flag("amsgrad"))
-        .maximize(flag("maximize"))
-        .clone();
-  }
-  REQUIRE(kind == "AdamW");
-  return AdamWOptions(o["lr"].get<double>())
-      .betas(betas({0.9, 0.999}))
-      .eps(number("eps", 1e-8))
-      .weight_decay(number("weight_decay", 1e-2))
-      .amsgrad(flag("amsgrad"))
-      .maximize(flag("maximize"))
-      .clone();
+double number(const json& o, const char* key, double fallback) { return o.value(key, fallback); }
+bool flag(const json& o, const char* key) { return o.value(key, false); }
+
+SGDOptions sgd_options(const json& o) {
+  return SGDOptions(o["lr"].get<double>())
+      .momentum(number(o, "momentum", 0.0))
+      .dampening(number(o, "dampening", 0.0))
+      .weight_decay(number(o, "weight_decay", 0.0))
+      .nesterov(flag(o, "nesterov"))
+      .maximize(flag(o, "maximize"));
 }
 
-// The optimizer of a golden case, each group with its complete options.
-std::unique_ptr<Optimizer> make_optimizer(const json& c, const std::vector<Tensor>& params) {
-  const std::string kind = c["optimizer"];
-  std::vector<ParamGroup> groups;
+// AdamOptions or AdamWOptions, each with its own weight_decay default.
+template <class Options>
+Options adam_options(const json& o) {
+  Options options(o["lr"].get<double>());
+  std::pair<double, double> betas = options.betas();
+  if (o.contains("betas")) betas = {o["betas"][0].get<double>(), o["betas"][1].get<double>()};
+  return options.betas(betas)
+      .eps(number(o, "eps", 1e-8))
+      .weight_decay(number(o, "weight_decay", options.weight_decay()))
+      .amsgrad(flag(o, "amsgrad"))
+      .maximize(flag(o, "maximize"));
+}
+
+// An optimizer of type Opt over the golden case's groups, each with its complete options.
+template <class Opt, class Options>
+std::unique_ptr<Optimizer> make_groups(const json& c, const std::vector<Tensor>& params,
+                                       Options (*options_from)(const json&), Options defaults) {
+  std::vector<typename Opt::ParamGroup> groups;
   for (const json& g : c["groups"]) {
     std::vector<Tensor> ps;
     for (int i : g["params"]) ps.push_back(params[i]);
-    groups.emplace_back(ps, *options_from(kind, g["options"]));
+    groups.emplace_back(ps, options_from(g["options"]));
   }
-  if (kind == "SGD") return std::make_unique<SGD>(groups, SGDOptions(0.1));
-  if (kind == "Adam") return std::make_unique<Adam>(groups);
-  return std::make_unique<AdamW>(groups);
+  return std::make_unique<Opt>(groups, defaults);
+}
+
+// The optimizer of a golden case.
+std::unique_ptr<Optimizer> make_optimizer(const json& c, const std::vector<Tensor>& params) {
+  const std::string kind = c["optimizer"];
+  if (kind == "SGD") return make_groups<SGD>(c, params, sgd_options, SGDOptions(0.1));
+  if (kind == "Adam") return make_groups<Adam>(c, params, adam_options<AdamOptions>, AdamOptions());
+  REQUIRE(kind == "AdamW");
+  return make_groups<AdamW>(c, params, adam_options<AdamWOptions>, AdamWOptions());
 }
 
 Dtype dtype_of(const json& c) { return c["dtype"] == "float64" ? kFloat64 : kFloat32; }

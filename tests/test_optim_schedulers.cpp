@@ -30,21 +30,27 @@ struct TwoGroups {
           SGDOptions(0.1)};
 
   std::vector<double> lrs() const {
-    return {opt.param_groups()[0].options->get_lr(), opt.param_groups()[1].options->get_lr()};
+    return {opt.param_groups()[0].options->lr(), opt.param_groups()[1].options->lr()};
   }
 };
 
 std::unique_ptr<LRScheduler> make_scheduler(const json& c, Optimizer& opt) {
   const std::string kind = c["scheduler"];
   const json& a = c["args"];
-  if (kind == "StepLR") return std::make_unique<StepLR>(opt, a["step_size"], a["gamma"]);
-  if (kind == "MultiStepLR") {
-    return std::make_unique<MultiStepLR>(opt, a["milestones"].get<std::vector<std::int64_t>>(),
-                                         a["gamma"]);
+  const double gamma = a.value("gamma", 0.1);
+  if (kind == "StepLR") {
+    return std::make_unique<StepLR>(
+        opt, StepLROptions(a["step_size"].get<std::int64_t>()).gamma(gamma));
   }
-  if (kind == "ExponentialLR") return std::make_unique<ExponentialLR>(opt, a["gamma"]);
+  if (kind == "MultiStepLR") {
+    const auto milestones = a["milestones"].get<std::vector<std::int64_t>>();
+    return std::make_unique<MultiStepLR>(opt, MultiStepLROptions(milestones).gamma(gamma));
+  }
+  if (kind == "ExponentialLR") return std::make_unique<ExponentialLR>(opt, gamma);
   REQUIRE(kind == "CosineAnnealingLR");
-  return std::make_unique<CosineAnnealingLR>(opt, a["T_max"], a.value("eta_min", 0.0));
+  const auto T_max = a["T_max"].get<std::int64_t>();
+  return std::make_unique<CosineAnnealingLR>(
+      opt, CosineAnnealingLROptions(T_max).eta_min(a.value("eta_min", 0.0)));
 }
 
 ReduceLROnPlateauOptions plateau_options(const json& a) {
@@ -151,7 +157,7 @@ TEST_CASE("optim: LR scheduler sequences and state_dicts equal PyTorch's") {
 
 TEST_CASE("optim: a scheduler resumed from its state_dict continues the same sequence") {
   TwoGroups a;
-  CosineAnnealingLR sched_a(a.opt, 7, 0.001);
+  CosineAnnealingLR sched_a(a.opt, CosineAnnealingLROptions(7).eta_min(0.001));
   for (int i = 0; i < 5; ++i) sched_a.step();
   const Value sched_state = sched_a.state_dict();
   const Value opt_state = a.opt.state_dict();
@@ -159,7 +165,7 @@ TEST_CASE("optim: a scheduler resumed from its state_dict continues the same seq
   TwoGroups b;
   b.opt.load_state_dict(opt_state);  // restores lr and initial_lr of both groups
   CHECK(b.opt.param_groups()[0].initial_lr == 0.1);
-  CosineAnnealingLR sched_b(b.opt, 7, 0.001, /*last_epoch=*/4);
+  CosineAnnealingLR sched_b(b.opt, CosineAnnealingLROptions(7).eta_min(0.001).last_epoch(4));
   sched_b.load_state_dict(sched_state);
   // load_state_dict sets the scheduler's fields but, as in PyTorch, leaves the optimizer's lr.
   b.opt.load_state_dict(opt_state);
@@ -187,7 +193,7 @@ TEST_CASE("optim: a scheduler resumed from its state_dict continues the same seq
 
 TEST_CASE("optim: LR scheduler errors") {
   TwoGroups net;
-  CHECK_THROWS_WITH_AS(StepLR(net.opt, 3, 0.1, /*last_epoch=*/5),
+  CHECK_THROWS_WITH_AS(StepLR(net.opt, StepLROptions(3).gamma(0.1).last_epoch(5)),
                        "StepLR: param 'initial_lr' is not specified in param_groups[0] when "
                        "resuming an optimizer (last_epoch = 5)",
                        Error);

@@ -162,11 +162,11 @@ TEST_CASE("optim: state_dict keys of Adam and AdamW follow PyTorch 1.13") {
 
 TEST_CASE("optim: parameter groups, add_param_group, zero_grad") {
   std::vector<Tensor> p = leaves({{3}, {3}, {2}}, kFloat64);
-  SGD opt({ParamGroup({p[0]}), ParamGroup({p[1]}, SGDOptions(0.5))}, SGDOptions(0.1));
+  SGD opt({SGD::ParamGroup({p[0]}), SGD::ParamGroup({p[1]}, SGDOptions(0.5))}, SGDOptions(0.1));
   opt.add_param_group(ParamGroup({p[2]}, SGDOptions(0.01).momentum(0.9)));
   REQUIRE(opt.param_groups().size() == 3);
-  CHECK(opt.param_groups()[0].options->get_lr() == 0.1);  // the defaults
-  CHECK(opt.param_groups()[1].options->get_lr() == 0.5);
+  CHECK(opt.param_groups()[0].options->lr() == 0.1);  // the defaults
+  CHECK(opt.param_groups()[1].options->lr() == 0.5);
 
   const std::vector<Tensor> before = {p[0].detach().clone(), p[1].detach().clone(),
                                       p[2].detach().clone()};
@@ -213,7 +213,7 @@ TEST_CASE("optim: invalid hyperparameters fail in the constructor with PyTorch's
 
   CHECK_THROWS_WITH_AS(SGD(std::vector<Tensor>{}, SGDOptions(0.1)),
                        "SGD: optimizer got an empty parameter list", Error);
-  CHECK_THROWS_WITH_AS(SGD({ParamGroup(p), ParamGroup(p)}, SGDOptions(0.1)),
+  CHECK_THROWS_WITH_AS(SGD({SGD::ParamGroup(p), SGD::ParamGroup(p)}, SGDOptions(0.1)),
                        "SGD: some parameters appear in more than one parameter group", Error);
   Tensor non_leaf = p[0] * 2.0;
   CHECK_THROWS_WITH_AS(Adam({non_leaf}),
@@ -224,7 +224,7 @@ TEST_CASE("optim: invalid hyperparameters fail in the constructor with PyTorch's
 
 TEST_CASE("optim: load_state_dict rejects bad state dicts and leaves the optimizer unchanged") {
   std::vector<Tensor> p = leaves({{2, 3}, {3}});
-  Adam source({ParamGroup({p[0]}), ParamGroup({p[1]})}, AdamOptions(0.01));
+  Adam source({Adam::ParamGroup({p[0]}), Adam::ParamGroup({p[1]})}, AdamOptions(0.01));
   set_grads(p, 1.0);
   source.step();
   const Value good = source.state_dict();
@@ -235,13 +235,14 @@ TEST_CASE("optim: load_state_dict rejects bad state dicts and leaves the optimiz
                        "loaded state dict has a different number of parameter groups "
                        "(optimizer: 1, state dict: 2)",
                        Error);
-  Adam swapped({ParamGroup({q[0], q[1]}), ParamGroup(leaves({{1}}))}, AdamOptions(0.02));
+  Adam swapped({Adam::ParamGroup({q[0], q[1]}), Adam::ParamGroup(leaves({{1}}))},
+               AdamOptions(0.02));
   CHECK_THROWS_WITH_AS(swapped.load_state_dict(good),
                        "loaded state dict contains a parameter group that doesn't match the size "
                        "of optimizer's group (group 0: optimizer has 2 parameters, state dict 1)",
                        Error);
 
-  Adam target({ParamGroup({q[0]}), ParamGroup({q[1]})}, AdamOptions(0.02));
+  Adam target({Adam::ParamGroup({q[0]}), Adam::ParamGroup({q[1]})}, AdamOptions(0.02));
   CHECK_THROWS_WITH_AS(target.load_state_dict(without_key(good, "param_groups")),
                        "Adam.load_state_dict: the state dict has no key 'param_groups'", Error);
   CHECK_THROWS_WITH_AS(target.load_state_dict(Value(3)),
@@ -273,21 +274,21 @@ TEST_CASE("optim: load_state_dict rejects bad state dicts and leaves the optimiz
 
   // None of the failures changed the optimizer.
   CHECK(target.state_size() == 0);
-  CHECK(target.param_groups()[0].options->get_lr() == 0.02);
+  CHECK(target.param_groups()[0].options->lr() == 0.02);
 
   // An lr saved as a Python int (torch.optim.SGD(params, lr=1)) is accepted.
   SGD sgd(q, SGDOptions(0.1));
   Value sgd_state = sgd.state_dict();
   sgd_state.at("param_groups").items()[0].set("lr", 1);
   sgd.load_state_dict(sgd_state);
-  CHECK(sgd.param_groups()[0].options->get_lr() == 1.0);
+  CHECK(sgd.param_groups()[0].options->lr() == 1.0);
 
   // Loading casts state tensors to the parameter's dtype.
   std::vector<Tensor> d = leaves({{2, 3}, {3}}, kFloat64);
-  Adam target64({ParamGroup({d[0]}), ParamGroup({d[1]})});
+  Adam target64({Adam::ParamGroup({d[0]}), Adam::ParamGroup({d[1]})});
   target64.load_state_dict(good);
   const Value loaded = target64.state_dict().at("state").at(Key(std::int64_t{0}));
   CHECK(loaded.at("exp_avg").as_tensor().dtype() == kFloat64);
   CHECK(loaded.at("step").as_tensor().dtype() == kFloat32);  // the step stays float32
-  CHECK(target64.param_groups()[0].options->get_lr() == 0.01);
+  CHECK(target64.param_groups()[0].options->lr() == 0.01);
 }
