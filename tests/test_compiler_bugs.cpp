@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "ember.h"
@@ -32,6 +34,14 @@ EMBER_OPAQUE void copy_77000000(std::int64_t* out) {
 // The pattern the bug first hit: a tensor index from an initializer list, as at({2, 2, 0, 0}).
 EMBER_OPAQUE std::vector<std::int64_t> index_2200() { return {2, 2, 0, 0}; }
 
+// The values as text. Expected values must not be integer arrays themselves: a miscompiled
+// std::vector<std::int64_t>{2, 2, 0, 0} on the expected side would equal the wrong result.
+std::string words(const std::int64_t* begin, std::size_t count) {
+  std::ostringstream out;
+  for (std::size_t i = 0; i < count; ++i) out << (i ? " " : "") << begin[i];
+  return out.str();
+}
+
 }  // namespace
 
 // GCC 12 with AVX-512F stored these as broadcasts of their first word ({2, 2, 2, 2}); see
@@ -39,13 +49,13 @@ EMBER_OPAQUE std::vector<std::int64_t> index_2200() { return {2, 2, 0, 0}; }
 TEST_CASE("compiler: 32- and 64-byte integer constants are copied as written") {
   std::int64_t out[8] = {};
   copy_2200(out);
-  CHECK(std::vector<std::int64_t>(out, out + 4) == std::vector<std::int64_t>{2, 2, 0, 0});
+  CHECK(words(out, 4) == "2 2 0 0");
   copy_3330(out);
-  CHECK(std::vector<std::int64_t>(out, out + 4) == std::vector<std::int64_t>{3, 3, 3, 0});
+  CHECK(words(out, 4) == "3 3 3 0");
   copy_77000000(out);
-  CHECK(std::vector<std::int64_t>(out, out + 8) ==
-        std::vector<std::int64_t>{7, 7, 0, 0, 0, 0, 0, 0});
-  CHECK(index_2200() == std::vector<std::int64_t>{2, 2, 0, 0});
+  CHECK(words(out, 8) == "7 7 0 0 0 0 0 0");
+  const std::vector<std::int64_t> index = index_2200();
+  CHECK(words(index.data(), index.size()) == "2 2 0 0");
 
   // Through ember: element (2, 2, 0, 0) of a tensor whose values are their own flat index.
   const ember::Tensor t = ember::arange(3 * 3 * 3 * 3).reshape({3, 3, 3, 3});
