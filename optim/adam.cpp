@@ -27,35 +27,32 @@ void BasicAdamOptions<Decay>::validate() const {
   check(weight_decay_ >= 0.0, "Invalid weight_decay value: ", weight_decay_);
 }
 
-template <>
-const std::vector<OptionKey<AdamOptions>>& AdamOptions::keys() {
-  static const std::vector<OptionKey<AdamOptions>> keys = {
-      {"lr", &AdamOptions::lr_},
-      {"betas", &AdamOptions::betas_},
-      {"eps", &AdamOptions::eps_},
-      {"weight_decay", &AdamOptions::weight_decay_, /*zero_as_int=*/true},
-      {"amsgrad", &AdamOptions::amsgrad_},
-      {"maximize", &AdamOptions::maximize_},
-      {"foreach", &AdamOptions::foreach_},
-      {"capturable", &AdamOptions::capturable_},
-      {"differentiable", &AdamOptions::differentiable_},
-      {"fused", &AdamOptions::fused_},
-  };
-  return keys;
-}
-
-template <>
-const std::vector<OptionKey<AdamWOptions>>& AdamWOptions::keys() {
-  static const std::vector<OptionKey<AdamWOptions>> keys = {
-      {"lr", &AdamWOptions::lr_},
-      {"betas", &AdamWOptions::betas_},
-      {"eps", &AdamWOptions::eps_},
-      {"weight_decay", &AdamWOptions::weight_decay_, /*zero_as_int=*/true},
-      {"amsgrad", &AdamWOptions::amsgrad_},
-      {"foreach", &AdamWOptions::foreach_},
-      {"maximize", &AdamWOptions::maximize_},
-      {"capturable", &AdamWOptions::capturable_},
-  };
+// PyTorch 1.13's Adam and AdamW share their first five keys; then AdamW has foreach before
+// maximize, and neither differentiable nor fused.
+template <WeightDecay Decay>
+const std::vector<OptionKey<BasicAdamOptions<Decay>>>& BasicAdamOptions<Decay>::keys() {
+  using O = BasicAdamOptions;
+  static const std::vector<OptionKey<O>> keys = [] {
+    std::vector<OptionKey<O>> shared = {
+        {"lr", &O::lr_},
+        {"betas", &O::betas_},
+        {"eps", &O::eps_},
+        {"weight_decay", &O::weight_decay_, /*zero_as_int=*/true},
+        {"amsgrad", &O::amsgrad_},
+    };
+    if constexpr (Decay == WeightDecay::coupled) {
+      shared.insert(shared.end(), {{"maximize", &O::maximize_},
+                                   {"foreach", &O::foreach_},
+                                   {"capturable", &O::capturable_},
+                                   {"differentiable", &O::differentiable_},
+                                   {"fused", &O::fused_}});
+    } else {
+      shared.insert(shared.end(), {{"foreach", &O::foreach_},
+                                   {"maximize", &O::maximize_},
+                                   {"capturable", &O::capturable_}});
+    }
+    return shared;
+  }();
   return keys;
 }
 

@@ -71,10 +71,6 @@ class BasicAdamOptions {
 
 using AdamOptions = BasicAdamOptions<WeightDecay::coupled>;
 using AdamWOptions = BasicAdamOptions<WeightDecay::decoupled>;
-template <>
-const std::vector<OptionKey<AdamOptions>>& AdamOptions::keys();
-template <>
-const std::vector<OptionKey<AdamWOptions>>& AdamWOptions::keys();
 
 // The state of Adam and AdamW: the step count as a 0-d float32 tensor (as PyTorch >= 1.12
 // stores it), the moving averages of the gradient and its square, and with amsgrad their

@@ -85,31 +85,28 @@ void LRScheduler::load_state_dict(const Value& state_dict) {
 
 // ---- StepLR ------------------------------------------------------------------------------------
 
-StepLR::StepLR(Optimizer& optimizer, const StepLROptions& o)
-    : LRScheduler(optimizer, o.last_epoch(), o.verbose(), "StepLR"),
-      step_size_(o.step_size()),
-      gamma_(o.gamma()) {
+void StepLROptions::validate() const {
   check(step_size_ > 0, "StepLR: step_size should be positive, found ", step_size_);
+}
+
+const std::vector<OptionKey<StepLROptions>>& StepLROptions::keys() {
+  static const std::vector<OptionKey<StepLROptions>> keys = {
+      {"step_size", &StepLROptions::step_size_},
+      {"gamma", &StepLROptions::gamma_},
+  };
+  return keys;
+}
+
+StepLR::StepLR(Optimizer& optimizer, const StepLROptions& options)
+    : LRSchedulerWithOptions(optimizer, options, "StepLR") {
   initial_step();
 }
 
 std::vector<double> StepLR::get_lr() const {
   std::vector<double> lrs = group_lrs();
-  if (last_epoch_ == 0 || last_epoch_ % step_size_ != 0) return lrs;
-  for (double& lr : lrs) lr *= gamma_;
+  if (last_epoch_ == 0 || last_epoch_ % options_.step_size() != 0) return lrs;
+  for (double& lr : lrs) lr *= options_.gamma();
   return lrs;
-}
-
-void StepLR::write_fields(Value& dict) const {
-  dict.set("step_size", step_size_);
-  dict.set("gamma", gamma_);
-}
-
-void StepLR::read_fields(const Value& dict, const std::string& where) {
-  const std::int64_t step_size = detail::read_int(dict, "step_size", where);
-  check(step_size > 0, where, "['step_size'] should be positive, found ", step_size);
-  gamma_ = detail::read_number(dict, "gamma", where);
-  step_size_ = step_size;
 }
 
 // ---- MultiStepLR -------------------------------------------------------------------------------
@@ -165,66 +162,66 @@ void MultiStepLR::read_fields(const Value& dict, const std::string& where) {
 
 // ---- ExponentialLR -----------------------------------------------------------------------------
 
-ExponentialLR::ExponentialLR(Optimizer& optimizer, const ExponentialLROptions& o)
-    : LRScheduler(optimizer, o.last_epoch(), o.verbose(), "ExponentialLR"), gamma_(o.gamma()) {
+const std::vector<OptionKey<ExponentialLROptions>>& ExponentialLROptions::keys() {
+  static const std::vector<OptionKey<ExponentialLROptions>> keys = {
+      {"gamma", &ExponentialLROptions::gamma_},
+  };
+  return keys;
+}
+
+ExponentialLR::ExponentialLR(Optimizer& optimizer, const ExponentialLROptions& options)
+    : LRSchedulerWithOptions(optimizer, options, "ExponentialLR") {
   initial_step();
 }
 
 std::vector<double> ExponentialLR::get_lr() const {
   std::vector<double> lrs = group_lrs();
   if (last_epoch_ == 0) return lrs;
-  for (double& lr : lrs) lr *= gamma_;
+  for (double& lr : lrs) lr *= options_.gamma();
   return lrs;
-}
-
-void ExponentialLR::write_fields(Value& dict) const { dict.set("gamma", gamma_); }
-
-void ExponentialLR::read_fields(const Value& dict, const std::string& where) {
-  gamma_ = detail::read_number(dict, "gamma", where);
 }
 
 // ---- CosineAnnealingLR -------------------------------------------------------------------------
 
-CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, const CosineAnnealingLROptions& o)
-    : LRScheduler(optimizer, o.last_epoch(), o.verbose(), "CosineAnnealingLR"),
-      T_max_(o.T_max()),
-      eta_min_(o.eta_min()) {
+void CosineAnnealingLROptions::validate() const {
   check(T_max_ > 0, "CosineAnnealingLR: T_max should be positive, found ", T_max_);
+}
+
+const std::vector<OptionKey<CosineAnnealingLROptions>>& CosineAnnealingLROptions::keys() {
+  static const std::vector<OptionKey<CosineAnnealingLROptions>> keys = {
+      {"T_max", &CosineAnnealingLROptions::T_max_},
+      {"eta_min", &CosineAnnealingLROptions::eta_min_, /*zero_as_int=*/true},
+  };
+  return keys;
+}
+
+CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, const CosineAnnealingLROptions& options)
+    : LRSchedulerWithOptions(optimizer, options, "CosineAnnealingLR") {
   initial_step();
 }
 
 std::vector<double> CosineAnnealingLR::get_lr() const {
   const double pi = std::acos(-1.0);
-  const double t_max = static_cast<double>(T_max_);
+  const std::int64_t T_max = options_.T_max();
+  const double eta_min = options_.eta_min();
+  const double t_max = static_cast<double>(T_max);
   const double epoch = static_cast<double>(last_epoch_);
   std::vector<double> lrs = group_lrs();
   if (last_epoch_ == 0) return lrs;
   for (std::size_t i = 0; i < lrs.size(); ++i) {
     if (step_count_ == 1 && last_epoch_ > 0) {
       // Resumed at a later epoch: the closed form.
-      lrs[i] = eta_min_ + (base_lrs_[i] - eta_min_) * (1 + std::cos(epoch * pi / t_max)) / 2;
-    } else if ((last_epoch_ - 1 - T_max_) % (2 * T_max_) == 0) {
+      lrs[i] = eta_min + (base_lrs_[i] - eta_min) * (1 + std::cos(epoch * pi / t_max)) / 2;
+    } else if ((last_epoch_ - 1 - T_max) % (2 * T_max) == 0) {
       // Restarting from the minimum: the recursion below would divide by zero.
-      lrs[i] = lrs[i] + (base_lrs_[i] - eta_min_) * (1 - std::cos(pi / t_max)) / 2;
+      lrs[i] = lrs[i] + (base_lrs_[i] - eta_min) * (1 - std::cos(pi / t_max)) / 2;
     } else {
       lrs[i] = (1 + std::cos(pi * epoch / t_max)) / (1 + std::cos(pi * (epoch - 1) / t_max)) *
-                   (lrs[i] - eta_min_) +
-               eta_min_;
+                   (lrs[i] - eta_min) +
+               eta_min;
     }
   }
   return lrs;
-}
-
-void CosineAnnealingLR::write_fields(Value& dict) const {
-  dict.set("T_max", T_max_);
-  dict.set("eta_min", detail::number_or_int_zero(eta_min_));
-}
-
-void CosineAnnealingLR::read_fields(const Value& dict, const std::string& where) {
-  const std::int64_t T_max = detail::read_int(dict, "T_max", where);
-  check(T_max > 0, where, "['T_max'] should be positive, found ", T_max);
-  eta_min_ = detail::read_number(dict, "eta_min", where);
-  T_max_ = T_max;
 }
 
 }  // namespace ember::optim

@@ -61,6 +61,28 @@ class LRScheduler {
   std::string name_;
 };
 
+// A scheduler whose own state_dict fields are the keys of its options (option_keys.h): all
+// but MultiStepLR. Options provides keys(), validate(), last_epoch() and verbose().
+template <class Options>
+class LRSchedulerWithOptions : public LRScheduler {
+ protected:
+  LRSchedulerWithOptions(Optimizer& optimizer, const Options& options, std::string name)
+      : LRScheduler(optimizer, options.last_epoch(), options.verbose(), std::move(name)),
+        options_(options) {
+    options_.validate();
+  }
+
+  void write_fields(Value& dict) const override { write_options(options_, dict); }
+  void read_fields(const Value& dict, const std::string& where) override {
+    Options loaded = options_;
+    read_options(loaded, dict, where);
+    loaded.validate();
+    options_ = loaded;
+  }
+
+  Options options_;
+};
+
 // The schedulers' options hold PyTorch's arguments, with its names and defaults. Each takes
 // the required ones in its constructor, which is implicit so that StepLR(optimizer, 30) is
 // short for StepLR(optimizer, StepLROptions(30)); the rest are chainable setters:
@@ -80,6 +102,9 @@ class StepLROptions {
   std::int64_t last_epoch() const { return last_epoch_; }
   bool verbose() const { return verbose_; }
 
+  void validate() const;
+  static const std::vector<OptionKey<StepLROptions>>& keys();
+
  private:
   std::int64_t step_size_;
   double gamma_ = 0.1;
@@ -88,18 +113,12 @@ class StepLROptions {
 };
 
 // Multiplies the lr by gamma every step_size epochs.
-class StepLR : public LRScheduler {
+class StepLR : public LRSchedulerWithOptions<StepLROptions> {
  public:
   StepLR(Optimizer& optimizer, const StepLROptions& options);
 
  protected:
   std::vector<double> get_lr() const override;
-  void write_fields(Value& dict) const override;
-  void read_fields(const Value& dict, const std::string& where) override;
-
- private:
-  std::int64_t step_size_;
-  double gamma_;
 };
 
 class MultiStepLROptions {
@@ -151,6 +170,9 @@ class ExponentialLROptions {
   std::int64_t last_epoch() const { return last_epoch_; }
   bool verbose() const { return verbose_; }
 
+  void validate() const {}
+  static const std::vector<OptionKey<ExponentialLROptions>>& keys();
+
  private:
   double gamma_;
   std::int64_t last_epoch_ = -1;
@@ -158,17 +180,12 @@ class ExponentialLROptions {
 };
 
 // Multiplies the lr by gamma every epoch.
-class ExponentialLR : public LRScheduler {
+class ExponentialLR : public LRSchedulerWithOptions<ExponentialLROptions> {
  public:
   ExponentialLR(Optimizer& optimizer, const ExponentialLROptions& options);
 
  protected:
   std::vector<double> get_lr() const override;
-  void write_fields(Value& dict) const override;
-  void read_fields(const Value& dict, const std::string& where) override;
-
- private:
-  double gamma_;
 };
 
 class CosineAnnealingLROptions {
@@ -183,6 +200,9 @@ class CosineAnnealingLROptions {
   std::int64_t last_epoch() const { return last_epoch_; }
   bool verbose() const { return verbose_; }
 
+  void validate() const;
+  static const std::vector<OptionKey<CosineAnnealingLROptions>>& keys();
+
  private:
   std::int64_t T_max_;
   double eta_min_ = 0.0;
@@ -194,18 +214,12 @@ class CosineAnnealingLROptions {
 // then back up (SGDR without restarts):
 //   lr_t = eta_min + (lr_0 - eta_min) * (1 + cos(pi * t / T_max)) / 2
 // computed recursively from the previous lr, as PyTorch does, so that the numbers agree.
-class CosineAnnealingLR : public LRScheduler {
+class CosineAnnealingLR : public LRSchedulerWithOptions<CosineAnnealingLROptions> {
  public:
   CosineAnnealingLR(Optimizer& optimizer, const CosineAnnealingLROptions& options);
 
  protected:
   std::vector<double> get_lr() const override;
-  void write_fields(Value& dict) const override;
-  void read_fields(const Value& dict, const std::string& where) override;
-
- private:
-  std::int64_t T_max_;
-  double eta_min_;
 };
 
 }  // namespace ember::optim

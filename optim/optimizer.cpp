@@ -105,6 +105,8 @@ Value option_to_value(double value, bool zero_as_int) {
   return zero_as_int ? number_or_int_zero(value) : Value(value);
 }
 
+Value option_to_value(std::int64_t value, bool) { return Value(value); }
+
 Value option_to_value(bool value, bool) { return Value(value); }
 
 Value option_to_value(std::optional<bool> value, bool) {
@@ -118,6 +120,11 @@ Value option_to_value(std::pair<double, double> value, bool) {
 void option_from_value(const Value& group, const char* key, const std::string& where,
                        double& out) {
   out = read_number(group, key, where);
+}
+
+void option_from_value(const Value& group, const char* key, const std::string& where,
+                       std::int64_t& out) {
+  out = read_int(group, key, where);
 }
 
 void option_from_value(const Value& group, const char* key, const std::string& where,

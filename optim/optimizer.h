@@ -56,9 +56,9 @@ class Optimizer {
 template <class Options>
 struct ParamGroup {
   // A group that takes the optimizer's default options.
-  explicit ParamGroup(std::vector<Tensor> params) : params(std::move(params)) {}
-  ParamGroup(std::vector<Tensor> params, Options options)
-      : params(std::move(params)), options(std::move(options)) {}
+  explicit ParamGroup(std::vector<Tensor> group_params) : params(std::move(group_params)) {}
+  ParamGroup(std::vector<Tensor> group_params, Options group_options)
+      : params(std::move(group_params)), options(std::move(group_options)) {}
 
   std::vector<Tensor> params;
   std::optional<Options> options;  // set to the optimizer's defaults when not given

@@ -3,6 +3,7 @@
 // reads it back, and the keys it names are the ones load_state_dict knows.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,11 +15,11 @@
 namespace ember::optim {
 
 // One hyperparameter of Options, stored as group[key]. The member's type says how: a number,
-// a bool, an optional bool (None when unset) or a pair of numbers (a tuple, as betas).
+// an int, a bool, an optional bool (None when unset) or a pair of numbers (a tuple, as betas).
 template <class Options>
 struct OptionKey {
-  using Member = std::variant<double Options::*, bool Options::*, std::optional<bool> Options::*,
-                              std::pair<double, double> Options::*>;
+  using Member = std::variant<double Options::*, std::int64_t Options::*, bool Options::*,
+                              std::optional<bool> Options::*, std::pair<double, double> Options::*>;
   const char* key;
   Member member;
   // Written as the int 0 when zero, as PyTorch writes the defaults it spells `0`
@@ -29,6 +30,7 @@ struct OptionKey {
 namespace detail {
 
 Value option_to_value(double value, bool zero_as_int);
+Value option_to_value(std::int64_t value, bool zero_as_int);
 Value option_to_value(bool value, bool zero_as_int);
 Value option_to_value(std::optional<bool> value, bool zero_as_int);
 Value option_to_value(std::pair<double, double> value, bool zero_as_int);
@@ -36,6 +38,8 @@ Value option_to_value(std::pair<double, double> value, bool zero_as_int);
 // then read as False (or None), which is what the optimizers' __setstate__ fills in.
 void option_from_value(const Value& group, const char* key, const std::string& where,
                        double& out);
+void option_from_value(const Value& group, const char* key, const std::string& where,
+                       std::int64_t& out);
 void option_from_value(const Value& group, const char* key, const std::string& where, bool& out);
 void option_from_value(const Value& group, const char* key, const std::string& where,
                        std::optional<bool>& out);
