@@ -4,7 +4,6 @@
 
 #include "optim/dispatch_flags.h"
 #include "optim/for_chunks.h"
-
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
 #include "tensor/factories.h"
