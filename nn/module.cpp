@@ -3,6 +3,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ostream>
 #include <set>
@@ -247,55 +248,99 @@ StateDict Module::state_dict() const {
   return out;
 }
 
-LoadResult Module::load_state_dict(const StateDict& state_dict, bool strict) {
-  // The destination tensors, in state_dict order (so missing keys are reported in it too).
-  // They are detached handles onto the live storage: writing into them updates the module.
-  const StateDict own = this->state_dict();
+// The state of one load: the keys that do not match, the other errors in the order PyTorch
+// finds them, and the copies to make once everything is known to fit.
+struct Module::LoadCheck {
+  LoadResult keys;
+  std::vector<std::string> errors;
+  std::vector<std::pair<Tensor, Tensor>> copies;  // (into the module, from the state_dict)
+};
 
-  // Check everything before writing anything, so that a failed load changes nothing.
-  LoadResult result;
-  std::set<std::string> own_keys;
-  for (const auto& [key, dst] : own) {
-    own_keys.insert(key);
-    const Tensor* src = state_dict.find(key);
-    if (src == nullptr) {
-      result.missing_keys.push_back(key);
-      continue;
+// PyTorch's _load_from_state_dict for this module, checking instead of copying, then the same
+// for each child with the entries under its prefix. entries are those under prefix.
+void Module::check_load(const std::string& prefix, const std::vector<const StateDict::Item*>& entries,
+                        LoadCheck& found) const {
+  std::set<std::string> own;
+  auto check_slot = [&](const Slot& slot) {
+    own.insert(slot.name);
+    const std::string key = prefix + slot.name;
+    auto it = std::find_if(entries.begin(), entries.end(),
+                           [&](const StateDict::Item* entry) { return entry->first == key; });
+    if (it == entries.end()) {
+      found.keys.missing_keys.push_back(key);
+      return;
     }
-    check(src->defined(), "load_state_dict: the tensor for '", key, "' is undefined");
-    check(src->shape() == dst.shape(), "load_state_dict: size mismatch for ", key,
-          ": copying a param with shape ", src->shape(),
-          " from checkpoint, the shape in current model is ", dst.shape(), ".");
+    const Tensor& src = (*it)->second;
+    if (!src.defined()) {
+      found.errors.push_back("While copying the parameter named \"" + key +
+                             "\", expected torch.Tensor or Tensor-like object from checkpoint but "
+                             "received an undefined tensor");
+    } else if (src.shape() != slot.tensor.shape()) {
+      found.errors.push_back("size mismatch for " + key + ": copying a param with shape " +
+                             size_repr(src.shape()) + " from checkpoint, the shape in current model is " +
+                             size_repr(slot.tensor.shape()) + ".");
+    } else {
+      found.copies.emplace_back(slot.tensor, src);
+    }
+  };
+  for (const Slot& slot : parameters_) check_slot(slot);
+  for (const Slot& slot : buffers_) {
+    if (slot.persistent) check_slot(slot);
   }
-  for (const auto& [key, tensor] : state_dict) {
-    if (own_keys.count(key) == 0) result.unexpected_keys.push_back(key);
+
+  // Every other entry goes to the child its next name component names, or is unexpected.
+  // PyTorch passes over a few keys without a word ("fc1.weight.extra", a bare "fc1"); here
+  // they are unexpected too, since strict promises that the keys match state_dict()'s.
+  std::vector<std::vector<const StateDict::Item*>> routed(children_.size());
+  for (const StateDict::Item* entry : entries) {
+    const std::string rest = entry->first.substr(prefix.size());
+    if (own.count(rest) != 0) continue;
+    const auto dot = rest.find('.');
+    const std::string child = dot == std::string::npos ? "" : rest.substr(0, dot);
+    std::size_t c = 0;
+    while (c < children_.size() && children_[c].first != child) ++c;
+    if (c < children_.size()) routed[c].push_back(entry);
+    else found.keys.unexpected_keys.push_back(entry->first);
   }
-  if (strict && (!result.missing_keys.empty() || !result.unexpected_keys.empty())) {
+  for (std::size_t c = 0; c < children_.size(); ++c) {
+    children_[c].second->check_load(prefix + children_[c].first + ".", routed[c], found);
+  }
+}
+
+LoadResult Module::load_state_dict(const StateDict& state_dict, bool strict) {
+  std::vector<const StateDict::Item*> entries;
+  for (const StateDict::Item& item : state_dict) entries.push_back(&item);
+  LoadCheck found;
+  check_load("", entries, found);
+
+  // PyTorch's wording, down to the space after the period of the two key lists.
+  auto list = [](const std::vector<std::string>& keys) {
+    std::string s;
+    for (std::size_t i = 0; i < keys.size(); ++i) s += (i ? ", \"" : "\"") + keys[i] + "\"";
+    return s;
+  };
+  std::vector<std::string> errors;
+  if (strict && !found.keys.missing_keys.empty()) {
+    errors.push_back("Missing key(s) in state_dict: " + list(found.keys.missing_keys) + ". ");
+  }
+  if (strict && !found.keys.unexpected_keys.empty()) {
+    errors.push_back("Unexpected key(s) in state_dict: " + list(found.keys.unexpected_keys) + ". ");
+  }
+  errors.insert(errors.end(), found.errors.begin(), found.errors.end());
+  if (!errors.empty()) {
     std::string message = "Error(s) in loading state_dict for " + type_name() + ":";
-    auto list = [](const std::vector<std::string>& keys) {
-      std::string s;
-      for (std::size_t i = 0; i < keys.size(); ++i) s += (i ? ", \"" : "\"") + keys[i] + "\"";
-      return s;
-    };
-    if (!result.missing_keys.empty()) {
-      message += "\n\tMissing key(s) in state_dict: " + list(result.missing_keys) + ".";
-    }
-    if (!result.unexpected_keys.empty()) {
-      message += "\n\tUnexpected key(s) in state_dict: " + list(result.unexpected_keys) + ".";
-    }
+    for (const std::string& error : errors) message += "\n\t" + error;
     throw Error(message);
   }
 
   NoGradGuard no_grad;
-  for (auto& [key, dst] : own) {
-    if (const Tensor* src = state_dict.find(key)) {
-      // Loading a checkpoint into its own source is a no-op (same storage).
-      if (src->storage() == dst.storage() && src->storage_offset() == dst.storage_offset()) continue;
-      detail::copy_elements(dst, *src);
-      dst.storage()->bump_version();
-    }
+  for (const auto& [dst, src] : found.copies) {
+    // Loading a checkpoint into its own source is a no-op (same storage).
+    if (src.storage() == dst.storage() && src.storage_offset() == dst.storage_offset()) continue;
+    detail::copy_elements(dst, src);
+    dst.storage()->bump_version();
   }
-  return result;
+  return found.keys;
 }
 
 // ---- printing ----------------------------------------------------------------------------------

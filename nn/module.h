@@ -83,10 +83,15 @@ class Module {
   // The format version of this module's state (PyTorch's Module._version), recorded in the
   // state_dict's metadata. A layer whose saved state changed shape over time overrides it.
   virtual std::int64_t version() const { return 1; }
-  // Copies values in place under no-grad. Everything is checked before anything is written, so
-  // a failed load leaves the module unchanged. strict: every key must match, or one Error lists
-  // all missing and unexpected keys; non-strict: returns them. A shape mismatch is always an
-  // Error naming the key and both shapes.
+  // Copies values in place under no-grad. As PyTorch's load_state_dict, every problem goes
+  // into one Error, missing keys first, then unexpected keys, then each size mismatch:
+  //   Error(s) in loading state_dict for TheModelClass:
+  //   	Missing key(s) in state_dict: "conv1.bias".
+  //   	size mismatch for fc1.weight: copying a param with shape torch.Size([84, 120]) from
+  //   checkpoint, the shape in current model is torch.Size([120, 400]).
+  // strict=false returns the missing and unexpected keys instead; size mismatches still throw.
+  // Nothing is written unless everything fits, so a failed load leaves the module unchanged
+  // (PyTorch has by then copied the tensors that fit).
   LoadResult load_state_dict(const StateDict& state_dict, bool strict = true);
 
   // ---- printing ------------------------------------------------------------------------------
@@ -112,6 +117,10 @@ class Module {
   void collect_buffers(const std::string& prefix, bool recurse, bool persistent_only,
                        std::vector<std::pair<std::string, Tensor>>& out) const;
   void collect_state(const std::string& prefix, StateDict& out) const;
+  // What checking a state_dict against the module tree found (defined in module.cpp).
+  struct LoadCheck;
+  void check_load(const std::string& prefix, const std::vector<const StateDict::Item*>& entries,
+                  LoadCheck& found) const;
 
   std::vector<Slot> parameters_;
   std::vector<Slot> buffers_;

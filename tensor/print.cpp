@@ -1,6 +1,6 @@
 // std::cout << tensor, printing exactly what Python's repr(torch_tensor) prints. A port of
 // torch/_tensor_str.py with its default options (precision 4, summarise above 1000 elements
-// showing 3 edge items, lines of 80 characters).
+// showing 3 edge items, lines of 80 characters). And a shape as Python prints a torch.Size.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -234,6 +234,12 @@ std::ostream& operator<<(std::ostream& out, const Tensor& tensor) {
   if (tensor.grad_fn()) suffixes.push_back("grad_fn=<" + tensor.grad_fn()->name + ">");
   else if (tensor.requires_grad()) suffixes.push_back("requires_grad=True");
   return out << add_suffixes(prefix + body, suffixes, indent);
+}
+
+std::string size_repr(const Shape& shape) {
+  std::string out = "torch.Size([";
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "])";
 }
 
 }  // namespace ember

@@ -41,6 +41,9 @@ struct TensorImpl {
 
 // Formats a shape as PyTorch does in messages: (4, 3).
 std::string shape_str(const Shape& shape);
+// Formats a shape as Python prints a torch.Size (t.shape, t.size()): torch.Size([4, 3]), what
+// PyTorch's own messages about sizes show, such as load_state_dict's size mismatch.
+std::string size_repr(const Shape& shape);
 std::int64_t numel_of(const Shape& shape);
 // Row-major strides of a contiguous tensor of this shape.
 Shape contiguous_strides(const Shape& shape);

@@ -192,9 +192,9 @@ TEST_CASE("model: load_state_dict errors name the keys and leave the model uncha
     for (const auto& [key, value] : good) bad.set(key, zeros_like(value));
     bad.set("fc1.weight", zeros({84, 120}));
     CHECK_THROWS_WITH_AS(model.load_state_dict(bad),
-                         "load_state_dict: size mismatch for fc1.weight: copying a param with "
-                         "shape (84, 120) from checkpoint, the shape in current model is "
-                         "(120, 400).",
+                         "Error(s) in loading state_dict for TheModelClass:\n\tsize mismatch for "
+                         "fc1.weight: copying a param with shape torch.Size([84, 120]) from "
+                         "checkpoint, the shape in current model is torch.Size([120, 400]).",
                          Error);
     CHECK(unchanged());
   }
@@ -206,8 +206,8 @@ TEST_CASE("model: load_state_dict errors name the keys and leave the model uncha
     bad.set("fc4.weight", zeros({10, 10}));
     CHECK_THROWS_WITH_AS(model.load_state_dict(bad),
                          "Error(s) in loading state_dict for TheModelClass:\n"
-                         "\tMissing key(s) in state_dict: \"conv1.bias\", \"fc3.weight\".\n"
-                         "\tUnexpected key(s) in state_dict: \"fc4.weight\".",
+                         "\tMissing key(s) in state_dict: \"conv1.bias\", \"fc3.weight\". \n"
+                         "\tUnexpected key(s) in state_dict: \"fc4.weight\". ",
                          Error);
     CHECK(unchanged());
     nn::LoadResult result = model.load_state_dict(bad, /*strict=*/false);
