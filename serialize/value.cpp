@@ -1,16 +1,71 @@
-// Value: typed access with clear errors, and the dict operations.
+// Value: typed access with errors that name the path, the dict operations, and Python's repr.
 #include "serialize/value.h"
 
 #include "tensor/python_repr.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <ostream>
 #include <unordered_set>
 
 namespace ember {
+namespace {
+
+// A key as it is written inside a C++ subscript: "lr" or 3.
+std::string quoted(const Key& key) {
+  const auto* s = std::get_if<std::string>(&key);
+  if (s == nullptr) return std::to_string(std::get<std::int64_t>(key));
+  std::string out = "\"";
+  for (char c : *s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// One step of a path: ["lr"] or [0].
+std::string subscript(const Key& key) { return "[" + quoted(key) + "]"; }
+std::string subscript(std::size_t index) { return "[" + std::to_string(index) + "]"; }
+
+}  // namespace
 
 std::string key_str(const Key& key) {
   if (const auto* s = std::get_if<std::string>(&key)) return "'" + *s + "'";
   return std::to_string(std::get<std::int64_t>(key));
+}
+
+// ---- construction, and the paths that containers give what they hold -----------------------
+
+Value::Value(const Value& other)
+    : kind_(other.kind_),
+      int_(other.int_),
+      real_(other.real_),
+      string_(other.string_),
+      tensor_(other.tensor_),
+      items_(other.items_),
+      keys_(other.keys_),
+      ordered_(other.ordered_),
+      metadata_(other.metadata_),
+      place_(other.place_ ? std::make_shared<Place>(*other.place_) : nullptr) {
+  // The copied items still hang under other's Place; they belong under the copy's.
+  for (Value& item : items_) {
+    if (item.place_) item.place_->parent = place_;
+  }
+}
+
+void Value::place(Value& child, std::string step) {
+  if (!place_) place_ = std::make_shared<Place>();
+  if (!child.place_) child.place_ = std::make_shared<Place>();
+  child.place_->parent = place_;
+  child.place_->step = std::move(step);
+}
+
+std::string Value::path() const {
+  std::vector<const std::string*> steps;
+  for (const Place* p = place_.get(); p != nullptr; p = p->parent.get()) steps.push_back(&p->step);
+  std::string out = "Value";
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) out += **it;
+  return out;
 }
 
 Value::Value(std::initializer_list<std::pair<Key, Value>> entries) : kind_(Kind::dict) {
@@ -21,6 +76,7 @@ Value Value::list(std::vector<Value> items) {
   Value v;
   v.kind_ = Kind::list;
   v.items_ = std::move(items);
+  for (std::size_t i = 0; i < v.items_.size(); ++i) v.place(v.items_[i], subscript(i));
   return v;
 }
 
@@ -54,6 +110,7 @@ Value Value::dict_from(std::vector<Key> keys, std::vector<Value> values, bool or
   v.keys_ = std::move(keys);
   v.items_ = std::move(values);
   v.ordered_ = ordered;
+  for (std::size_t i = 0; i < v.items_.size(); ++i) v.place(v.items_[i], subscript(v.keys_[i]));
   return v;
 }
 
@@ -72,6 +129,8 @@ void Value::set_metadata(Value metadata) {
   }
 }
 
+// ---- typed access ----------------------------------------------------------------------------
+
 const char* Value::kind_name() const {
   switch (kind_) {
     case Kind::none: return "None";
@@ -87,11 +146,13 @@ const char* Value::kind_name() const {
   return "?";
 }
 
+void Value::fail(const std::string& message) const { throw Error(path() + ": " + message); }
+
 void Value::expect(Kind kind, const char* what) const {
   if (kind_ != kind) {
     Value expected;
     expected.kind_ = kind;
-    throw Error(str("Value: expected ", what, " ", expected.kind_name(), ", found ", kind_name()));
+    fail(str("expected ", what, " ", expected.kind_name(), ", found ", kind_name()));
   }
 }
 
@@ -107,6 +168,11 @@ std::int64_t Value::as_int() const {
 
 double Value::as_double() const {
   if (kind_ == Kind::integer) return static_cast<double>(int_);
+  if (kind_ == Kind::tensor && tensor_.defined()) {
+    if (tensor_.dim() == 0) return tensor_.item();
+    fail(str("expected a float, found a tensor of shape ", tensor_.shape(),
+             " (only a 0-d tensor converts to a float)"));
+  }
   expect(Kind::real, "a");
   return real_;
 }
@@ -121,17 +187,47 @@ const Tensor& Value::as_tensor() const {
   return tensor_;
 }
 
+// ---- containers ------------------------------------------------------------------------------
+
 const std::vector<Value>& Value::items() const {
-  check(is_sequence(), "Value: expected a list or tuple, found ", kind_name());
+  if (!is_sequence()) fail(str("expected a list or tuple, found ", kind_name()));
   return items_;
 }
 
 std::vector<Value>& Value::items() {
-  check(is_sequence(), "Value: expected a list or tuple, found ", kind_name());
-  return items_;
+  return const_cast<std::vector<Value>&>(static_cast<const Value*>(this)->items());
 }
 
-void Value::append(Value v) { items().push_back(std::move(v)); }
+void Value::append(Value v) {
+  items().push_back(std::move(v));
+  place(items_.back(), subscript(items_.size() - 1));
+}
+
+const Value& Value::element(std::int64_t index) const {
+  if (is_dict()) return at(Key(index));
+  if (!is_sequence()) fail(str("expected a list, tuple or dict to index with ", index, ", found ", kind_name()));
+  const auto n = static_cast<std::int64_t>(items_.size());
+  const std::int64_t i = index < 0 ? index + n : index;  // Python's v[-1] is the last item
+  if (i < 0 || i >= n) {
+    fail(str("index ", index, " is out of range for a ", kind_name(), " of ", n, n == 1 ? " item" : " items"));
+  }
+  return items_[static_cast<std::size_t>(i)];
+}
+
+const Value& Value::operator[](const std::string& key) const { return at(Key(key)); }
+
+Value::const_iterator Value::begin() const {
+  if (!is_dict() && !is_sequence()) fail(str("expected a list, tuple or dict to iterate over, found ", kind_name()));
+  return const_iterator(this, 0);
+}
+
+Value::const_iterator Value::end() const { return const_iterator(this, items_.size()); }
+
+Value::Entry Value::const_iterator::operator*() const {
+  const Value& item = container_->items_[index_];
+  if (container_->is_dict()) return Entry(container_->keys_[index_], item);
+  return Entry(Key(static_cast<std::int64_t>(index_)), item);
+}
 
 const std::vector<Key>& Value::keys() const {
   expect(Kind::dict, "a");
@@ -162,12 +258,11 @@ bool Value::contains(const Key& key) const { return find(key) != nullptr; }
 
 const Value& Value::at(const Key& key) const {
   if (const Value* v = find(key)) return *v;
+  if (keys_.empty()) fail("no key " + quoted(key) + " (the dict is empty)");
   std::string known;
-  for (std::size_t i = 0; i < keys_.size() && i < 20; ++i) {
-    known += (i ? ", " : "") + key_str(keys_[i]);
-  }
+  for (std::size_t i = 0; i < keys_.size() && i < 20; ++i) known += (i ? ", " : "") + quoted(keys_[i]);
   if (keys_.size() > 20) known += ", ...";
-  throw Error(str("Value: key ", key_str(key), " not found in dict (keys: ", known, ")"));
+  fail("no key " + quoted(key) + " (keys: " + known + ")");
 }
 
 Value& Value::at(const Key& key) {
@@ -175,18 +270,79 @@ Value& Value::at(const Key& key) {
 }
 
 void Value::set(const Key& key, Value v) {
-  if (Value* existing = find(key)) {
-    *existing = std::move(v);
-    return;
+  Value* slot = find(key);
+  if (slot != nullptr) {
+    *slot = std::move(v);
+  } else {
+    keys_.push_back(key);
+    items_.push_back(std::move(v));
+    slot = &items_.back();
   }
-  keys_.push_back(key);
-  items_.push_back(std::move(v));
+  place(*slot, subscript(key));
 }
 
 std::size_t Value::size() const {
-  check(is_sequence() || is_dict(), "Value: size() of a ", kind_name());
+  if (!is_sequence() && !is_dict()) fail(str("expected a list, tuple or dict for size(), found ", kind_name()));
   return items_.size();
 }
+
+// ---- printing --------------------------------------------------------------------------------
+
+namespace {
+
+// Python's repr(str): single quotes unless the text holds a ' and no ", and backslash escapes
+// for that quote, \\, \n, \r, \t and (as \xNN) the other control characters. Non-ASCII text is
+// kept, except the Latin-1 characters Python escapes as unprintable (U+0080..U+00A0, U+00AD);
+// rarer unprintable ones that Python escapes too (U+2028, ...) stay as they are.
+std::string python_str_repr(const std::string& s) {
+  const bool single = s.find('\'') != std::string::npos;
+  const bool dbl = s.find('"') != std::string::npos;
+  const char quote = single && !dbl ? '"' : '\'';
+  auto hex = [](unsigned char c) {
+    char buffer[8];
+    std::snprintf(buffer, sizeof buffer, "\\x%02x", c);
+    return std::string(buffer);
+  };
+  std::string out(1, quote);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if (c == quote || c == '\\') {
+      out += '\\';
+      out += s[i];
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += hex(c);
+    } else if (c == 0xc2 && next >= 0x80 && (next <= 0xa0 || next == 0xad)) {
+      out += hex(next);  // UTF-8 C2 xx is U+00xx
+      ++i;
+    } else {
+      out += s[i];
+    }
+  }
+  return out + quote;
+}
+
+std::string key_repr(const Key& key) {
+  if (const auto* s = std::get_if<std::string>(&key)) return python_str_repr(*s);
+  return std::to_string(std::get<std::int64_t>(key));
+}
+
+// A tensor in a printed Value: 0-d in full, anything else as PyTorch's meta-tensor repr
+// without the device.
+std::string tensor_summary(const Tensor& t) {
+  if (!t.defined() || t.dim() == 0) return str(t);
+  std::string s = "tensor(..., size=" + shape_str(t.shape());
+  if (t.dtype() != kFloat32) s += std::string(", dtype=torch.") + dtype_name(t.dtype());
+  return s + ")";
+}
+
+}  // namespace
 
 std::string python_repr(const Value& v, const std::function<std::string(const Tensor&)>& tensor_repr) {
   std::string s;
@@ -195,7 +351,7 @@ std::string python_repr(const Value& v, const std::function<std::string(const Te
     case Value::Kind::boolean: return v.as_bool() ? "True" : "False";
     case Value::Kind::integer: return std::to_string(v.as_int());
     case Value::Kind::real: return python_float_repr(v.as_double());
-    case Value::Kind::string: return "'" + v.as_string() + "'";
+    case Value::Kind::string: return python_str_repr(v.as_string());
     case Value::Kind::tensor: return tensor_repr ? tensor_repr(v.as_tensor()) : str(v.as_tensor());
     case Value::Kind::list:
     case Value::Kind::tuple:
@@ -203,12 +359,19 @@ std::string python_repr(const Value& v, const std::function<std::string(const Te
       if (v.is_list()) return "[" + s + "]";
       return "(" + s + (v.size() == 1 ? ",)" : ")");  // (1,): a 1-tuple keeps its comma
     case Value::Kind::dict:
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        s += (i ? ", " : "") + key_str(v.keys()[i]) + ": " + python_repr(v.values()[i], tensor_repr);
+      // Python 3.11's OrderedDict repr, the form every Python that PyTorch 1.13 runs on prints.
+      for (const auto& [key, item] : v) {
+        const std::string k = key_repr(key), r = python_repr(item, tensor_repr);
+        s += (s.empty() ? "" : ", ") + (v.is_ordered_dict() ? "(" + k + ", " + r + ")" : k + ": " + r);
       }
-      return "{" + s + "}";
+      if (!v.is_ordered_dict()) return "{" + s + "}";
+      return s.empty() ? "OrderedDict()" : "OrderedDict([" + s + "])";
   }
   return "?";
+}
+
+std::ostream& operator<<(std::ostream& out, const Value& value) {
+  return out << python_repr(value, tensor_summary);
 }
 
 }  // namespace ember

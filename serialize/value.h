@@ -1,12 +1,24 @@
 // Value: the tree of things torch.save stores (None, bool, int, float, str, Tensor, list,
 // tuple, dict), so that checkpoints and optimizer state_dicts have one C++ type.
+//
+//   Value checkpoint = ember::load("ckpt.pt");
+//   std::cout << checkpoint << "\n";  // {'epoch': 5, 'loss': tensor(0.4375), ...}
+//   double lr = checkpoint["optimizer_state_dict"]["param_groups"][0]["lr"].as_double();
+//   for (const auto& [key, value] : checkpoint) std::cout << key_str(key) << "\n";
+//
+// Every value knows the path that reaches it, so a wrong guess about a file names the entry:
+//   Value["optimizer_state_dict"]["param_groups"][0]["lr"]: expected a float, found str
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <iosfwd>
+#include <iterator>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -26,7 +38,9 @@ class Value {
   enum class Kind { none, boolean, integer, real, string, tensor, list, tuple, dict };
 
   Value() = default;  // None
-  Value(const Value&) = default;
+  // A copy keeps the path of what it copies: a group taken out of a checkpoint still names
+  // where it came from in its errors.
+  Value(const Value& other);
   Value(Value&&) = default;
   Value& operator=(Value&&) = default;
   // Copy-then-move, so that `v = v.at("model_state_dict")` works: the source lives inside the
@@ -71,12 +85,39 @@ class Value {
   bool is_sequence() const { return is_list() || is_tuple(); }
   bool is_dict() const { return kind_ == Kind::dict; }
 
-  // Typed access; each throws Error naming the expected and the found kind.
+  // Where this value sits, as the subscripts that reach it from the root of the tree it was
+  // read from: Value["param_groups"][0]["lr"]; a root is just "Value". Every Error a Value
+  // throws starts with it.
+  std::string path() const;
+
+  // Typed access; each throws Error naming the path, the expected and the found kind.
   bool as_bool() const;
   std::int64_t as_int() const;
-  double as_double() const;  // ints convert
+  // Ints convert, and so does a 0-d tensor, as Python's float() converts them: the tutorial's
+  // checkpoint saves its loss as tensor(0.4375).
+  double as_double() const;
   const std::string& as_string() const;
   const Tensor& as_tensor() const;
+
+  // Python's subscript, for reading: v["lr"] in a dict, v[0] in a list or tuple (negative
+  // indices count from the end), v[3] also in a dict keyed by ints (optimizer state). Throws
+  // Error naming the path for a missing key, an index out of range, or a value that has no
+  // entries. To write, use set() or append(), which give what they store its path.
+  const Value& operator[](const std::string& key) const;
+  const Value& operator[](const char* key) const { return (*this)[std::string(key)]; }
+  template <class Int, std::enable_if_t<std::is_integral_v<Int>, int> = 0>
+  const Value& operator[](Int index) const {
+    return element(static_cast<std::int64_t>(index));
+  }
+
+  // Iterating a dict yields (key, value) pairs, as Python's dict.items(); iterating a list or
+  // tuple yields (index, item) pairs, as Python's enumerate() does, so that one loop walks
+  // either kind of container:  for (const auto& [key, value] : checkpoint) ...
+  // Anything else throws Error.
+  using Entry = std::pair<Key, const Value&>;
+  class const_iterator;
+  const_iterator begin() const;
+  const_iterator end() const;
 
   // ---- list / tuple ----
   const std::vector<Value>& items() const;
@@ -98,7 +139,7 @@ class Value {
   bool contains(const Key& key) const;
   const Value* find(const Key& key) const;
   Value* find(const Key& key);
-  // Throws Error "key 'x' not found in dict (keys: ...)".
+  // Throws Error 'Value["optimizer_state_dict"]: no key "lr" (keys: "state", ...)'.
   const Value& at(const Key& key) const;
   Value& at(const Key& key);
   // Inserts at the end, or replaces the value in place if the key exists (Python's d[k] = v).
@@ -110,6 +151,19 @@ class Value {
   std::size_t size() const;  // items or entries; throws for scalars
 
  private:
+  // Where a value sits: the last step of its path, and the Place of the container holding it.
+  // A container's children all point at its Place, so moving a subtree into another container
+  // renames every value in it by rewriting one Place, however deep the subtree (the pickle
+  // reader builds trees from the leaves up).
+  struct Place {
+    std::shared_ptr<const Place> parent;  // null at the root
+    std::string step;  // ["lr"] or [0]; empty at the root
+  };
+
+  // Gives child this container's path followed by step.
+  void place(Value& child, std::string step);
+  const Value& element(std::int64_t index) const;
+  [[noreturn]] void fail(const std::string& message) const;  // throws "<path>: message"
   void expect(Kind kind, const char* what) const;
 
   Kind kind_ = Kind::none;
@@ -121,12 +175,43 @@ class Value {
   std::vector<Key> keys_;  // dict keys, parallel to items_
   bool ordered_ = false;
   std::shared_ptr<const Value> metadata_;  // dicts only; immutable, so sharing it is a copy
+  std::shared_ptr<Place> place_;  // null for a root that holds nothing yet
+};
+
+class Value::const_iterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = Entry;
+  using reference = Entry;
+  using pointer = void;
+  using difference_type = std::ptrdiff_t;
+
+  Entry operator*() const;
+  const_iterator& operator++() {
+    ++index_;
+    return *this;
+  }
+  bool operator==(const const_iterator& other) const { return index_ == other.index_; }
+  bool operator!=(const const_iterator& other) const { return index_ != other.index_; }
+
+ private:
+  friend class Value;
+  const_iterator(const Value* container, std::size_t index) : container_(container), index_(index) {}
+  const Value* container_;
+  std::size_t index_;
 };
 
 // Python's repr() of the value torch.load would return: None, True, 3, 0.001, 'text', [1, 2],
-// (1,), {'lr': 0.01, 'params': [0, 1]}. Tensors print as tensor_repr says, by default as str()
-// prints them (PyTorch's "tensor([...])"); `ember inspect` passes one that prints dtype and shape.
+// (1,), {'lr': 0.01, 'params': [0, 1]}, OrderedDict([('w', ...)]) as Python 3.11 prints one.
+// Tensors print as tensor_repr says, by default as str() prints them (PyTorch's
+// "tensor([...])"); `ember inspect` passes one that prints dtype and shape.
 std::string python_repr(const Value& value,
                         const std::function<std::string(const Tensor&)>& tensor_repr = {});
+
+// Prints python_repr(value) with each tensor that is not 0-d summarised as PyTorch prints a
+// tensor whose data it does not show (a meta tensor): tensor(..., size=(120, 400)), with
+// ", dtype=torch.int64" when it is not float32. A 0-d tensor is a number, such as a saved
+// loss, and prints in full: tensor(0.4375). A checkpoint then prints in a few lines.
+std::ostream& operator<<(std::ostream& out, const Value& value);
 
 }  // namespace ember
