@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "bench/gemm_rate.h"
-#include "nn/conv2d.h"
+#include "nn/functional.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
 #include "tensor/gemm.h"
@@ -97,7 +97,8 @@ Result bench_layer(const Layer& layer, std::int64_t batch) {
   {
     NoGradGuard no_grad;
     r.forward = flops / median_seconds([&] {
-      nn::functional::conv2d(x, w, b, 1, layer.padding);
+      nn::functional::conv2d(x, w,
+                             nn::functional::Conv2dFuncOptions().bias(b).padding(layer.padding));
     }) * 1e-9;
   }
   // The backward function alone (the node's kernel, without the engine's accumulation into
@@ -105,7 +106,8 @@ Result bench_layer(const Layer& layer, std::int64_t batch) {
   for (bool input_grad : {true, false}) {
     Tensor xl = x.detach().requires_grad_(input_grad);
     Tensor wl = w.detach().requires_grad_(), bl = b.detach().requires_grad_();
-    Tensor y = nn::functional::conv2d(xl, wl, bl, 1, layer.padding);
+    Tensor y = nn::functional::conv2d(
+        xl, wl, nn::functional::Conv2dFuncOptions().bias(bl).padding(layer.padding));
     const auto& node = y.grad_fn();
     const double t = median_seconds([&] { node->backward(gy); });
     (input_grad ? r.backward : r.backward_weight) = (input_grad ? 2 : 1) * flops / t * 1e-9;

@@ -30,7 +30,8 @@
 namespace {
 
 using namespace ember;
-using nn::Conv2d, nn::Flatten, nn::Linear, nn::MaxPool2d, nn::ReLU, nn::Sequential;
+using nn::Conv2d, nn::Conv2dOptions, nn::Flatten, nn::Linear, nn::MaxPool2d, nn::ReLU;
+using nn::Sequential;
 using std::make_shared;
 
 // A model and the shape of one input sample (C, H, W, or features for the MLP).
@@ -43,8 +44,9 @@ Model make_model(const std::string& name) {
   if (name == "lenet5") {
     // The train_lenet model on 1x28x28 (padding 2 keeps the first conv at 28x28).
     return {make_shared<Sequential>(
-                make_shared<Conv2d>(1, 6, 5, 1, 2), make_shared<ReLU>(), make_shared<MaxPool2d>(2, 2),
-                make_shared<Conv2d>(6, 16, 5), make_shared<ReLU>(), make_shared<MaxPool2d>(2, 2),
+                make_shared<Conv2d>(Conv2dOptions(1, 6, 5).padding(2)), make_shared<ReLU>(),
+                make_shared<MaxPool2d>(2), make_shared<Conv2d>(6, 16, 5), make_shared<ReLU>(),
+                make_shared<MaxPool2d>(2),
                 make_shared<Flatten>(), make_shared<Linear>(400, 120), make_shared<ReLU>(),
                 make_shared<Linear>(120, 84), make_shared<ReLU>(), make_shared<Linear>(84, 10)),
             {1, 28, 28}};
@@ -57,8 +59,10 @@ Model make_model(const std::string& name) {
   }
   if (name == "widecnn") {
     return {make_shared<Sequential>(
-                make_shared<Conv2d>(3, 32, 3, 1, 1), make_shared<ReLU>(), make_shared<MaxPool2d>(2),
-                make_shared<Conv2d>(32, 64, 3, 1, 1), make_shared<ReLU>(), make_shared<MaxPool2d>(2),
+                make_shared<Conv2d>(Conv2dOptions(3, 32, 3).padding(1)), make_shared<ReLU>(),
+                make_shared<MaxPool2d>(2),
+                make_shared<Conv2d>(Conv2dOptions(32, 64, 3).padding(1)), make_shared<ReLU>(),
+                make_shared<MaxPool2d>(2),
                 make_shared<Flatten>(), make_shared<Linear>(64 * 8 * 8, 256), make_shared<ReLU>(),
                 make_shared<Linear>(256, 10)),
             {3, 32, 32}};

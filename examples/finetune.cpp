@@ -44,9 +44,10 @@ namespace {
 // Its keys are those of examples/the_model_class.h (TheModelClass(1, 2)) (train_lenet's checkpoints) plus bn1.* and bn2.*.
 // conv1 ... fc2 are the feature layers; fc3 is the head.
 struct FineTuneNet : nn::Module {
-  std::shared_ptr<nn::Conv2d> conv1 = register_module("conv1", std::make_shared<nn::Conv2d>(1, 6, 5, 1, 2));
+  std::shared_ptr<nn::Conv2d> conv1 =
+      register_module("conv1", std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 6, 5).padding(2)));
   std::shared_ptr<nn::BatchNorm2d> bn1 = register_module("bn1", std::make_shared<nn::BatchNorm2d>(6));
-  std::shared_ptr<nn::MaxPool2d> pool = register_module("pool", std::make_shared<nn::MaxPool2d>(2, 2));
+  std::shared_ptr<nn::MaxPool2d> pool = register_module("pool", std::make_shared<nn::MaxPool2d>(2));
   std::shared_ptr<nn::Conv2d> conv2 = register_module("conv2", std::make_shared<nn::Conv2d>(6, 16, 5));
   std::shared_ptr<nn::BatchNorm2d> bn2 = register_module("bn2", std::make_shared<nn::BatchNorm2d>(16));
   std::shared_ptr<nn::Linear> fc1 = register_module("fc1", std::make_shared<nn::Linear>(16 * 5 * 5, 120));
@@ -91,7 +92,7 @@ struct FineTuneNet : nn::Module {
 // output. conv1 ... fc2 fit FineTuneNet; fc3 has another shape and `aux` has no place here.
 struct PretrainedNet : nn::Module {
   PretrainedNet() {
-    register_module("conv1", std::make_shared<nn::Conv2d>(1, 6, 5, 1, 2));
+    register_module("conv1", std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 6, 5).padding(2)));
     register_module("conv2", std::make_shared<nn::Conv2d>(6, 16, 5));
     register_module("fc1", std::make_shared<nn::Linear>(16 * 5 * 5, 120));
     register_module("fc2", std::make_shared<nn::Linear>(120, 84));

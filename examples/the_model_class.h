@@ -22,9 +22,10 @@ namespace ember::examples {
 class TheModelClass : public nn::Module {
  public:
   explicit TheModelClass(std::int64_t in_channels = 3, std::int64_t conv1_padding = 0)
-      : conv1(register_module("conv1", std::make_shared<nn::Conv2d>(in_channels, 6, 5, 1,
-                                                                    conv1_padding))),
-        pool(register_module("pool", std::make_shared<nn::MaxPool2d>(2, 2))),
+      : conv1(register_module("conv1",
+                              std::make_shared<nn::Conv2d>(
+                                  nn::Conv2dOptions(in_channels, 6, 5).padding(conv1_padding)))),
+        pool(register_module("pool", std::make_shared<nn::MaxPool2d>(2))),
         conv2(register_module("conv2", std::make_shared<nn::Conv2d>(6, 16, 5))),
         fc1(register_module("fc1", std::make_shared<nn::Linear>(16 * 5 * 5, 120))),
         fc2(register_module("fc2", std::make_shared<nn::Linear>(120, 84))),

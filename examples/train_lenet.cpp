@@ -108,10 +108,10 @@ std::pair<double, double> evaluate(nn::Module& model, const data::Dataset& datas
   data::DataLoader loader(dataset, {/*batch_size=*/1000});
   double loss_sum = 0.0;
   std::int64_t correct = 0;
+  const auto summed = nn::functional::CrossEntropyFuncOptions().reduction(nn::Reduction::sum);
   while (auto batch = loader.next()) {
     Tensor logits = model(batch->input);  // (B,10)
-    loss_sum += nn::functional::cross_entropy(logits, batch->target, Tensor(), -100,
-                                              nn::Reduction::sum).item();
+    loss_sum += nn::functional::cross_entropy(logits, batch->target, summed).item();
     correct += logits.argmax(1).eq(batch->target).sum().item<std::int64_t>();
   }
   model.train();

@@ -12,7 +12,9 @@ Tensor functional::relu(const Tensor& input) { return ember::relu(input); }
 Tensor ReLU::forward(const Tensor& input) { return functional::relu(input); }
 Tensor Tanh::forward(const Tensor& input) { return ember::tanh(input); }
 Tensor Sigmoid::forward(const Tensor& input) { return ember::sigmoid(input); }
-Tensor Softmax::forward(const Tensor& input) { return functional::softmax(input, dim); }
-Tensor LogSoftmax::forward(const Tensor& input) { return functional::log_softmax(input, dim); }
+Tensor Softmax::forward(const Tensor& input) { return functional::softmax(input, options.dim()); }
+Tensor LogSoftmax::forward(const Tensor& input) {
+  return functional::log_softmax(input, options.dim());
+}
 
 }  // namespace ember::nn

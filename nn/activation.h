@@ -29,24 +29,38 @@ class Sigmoid : public Module {
   std::string type_name() const override { return "Sigmoid"; }
 };
 
+// The dim that Softmax and LogSoftmax normalise along: Softmax(SoftmaxOptions(1)), or
+// Softmax(1).
+class SoftmaxOptions {
+ public:
+  SoftmaxOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT: implicit, as PyTorch's
+
+  SoftmaxOptions& dim(std::int64_t v) { dim_ = v; return *this; }
+  std::int64_t dim() const { return dim_; }
+
+ private:
+  std::int64_t dim_;
+};
+using LogSoftmaxOptions = SoftmaxOptions;
+
 // softmax along dim. Prints "Softmax(dim=1)".
 class Softmax : public Module {
  public:
-  explicit Softmax(std::int64_t dimension) : dim(dimension) {}
+  explicit Softmax(const SoftmaxOptions& options_) : options(options_) {}
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Softmax"; }
-  std::string extra_repr() const override { return "dim=" + std::to_string(dim); }
-  std::int64_t dim;
+  std::string extra_repr() const override { return "dim=" + std::to_string(options.dim()); }
+  SoftmaxOptions options;
 };
 
 // log_softmax along dim. Prints "LogSoftmax(dim=1)".
 class LogSoftmax : public Module {
  public:
-  explicit LogSoftmax(std::int64_t dimension) : dim(dimension) {}
+  explicit LogSoftmax(const LogSoftmaxOptions& options_) : options(options_) {}
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "LogSoftmax"; }
-  std::string extra_repr() const override { return "dim=" + std::to_string(dim); }
-  std::int64_t dim;
+  std::string extra_repr() const override { return "dim=" + std::to_string(options.dim()); }
+  LogSoftmaxOptions options;
 };
 
 }  // namespace ember::nn

@@ -1,6 +1,7 @@
 // Adaptive average pooling: forward and backward kernels and the AdaptiveAvgPool2d layer.
 #include "nn/adaptive_avg_pool2d.h"
 
+#include "nn/functional.h"
 #include "nn/pool_utils.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
@@ -104,7 +105,7 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size) {
 }  // namespace functional
 
 Tensor AdaptiveAvgPool2d::forward(const Tensor& input) {
-  return functional::adaptive_avg_pool2d(input, output_size_);
+  return functional::adaptive_avg_pool2d(input, options.output_size());
 }
 
 }  // namespace ember::nn

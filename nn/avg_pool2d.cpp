@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "nn/functional.h"
 #include "nn/pool_utils.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
@@ -86,13 +87,12 @@ void avg_pool2d_backward(const T* grad_out, T* grad_input, const detail::PoolGeo
 
 namespace functional {
 
-Tensor avg_pool2d(const Tensor& input, Pair kernel_size, std::optional<Pair> stride, Pair padding,
-                  bool ceil_mode, bool count_include_pad,
-                  std::optional<std::int64_t> divisor_override) {
+Tensor avg_pool2d(const Tensor& input, const AvgPool2dFuncOptions& pool) {
   const detail::PoolGeometry g = detail::check_pool2d(
-      "avg_pool2d", input, kernel_size, stride.value_or(kernel_size), padding, 1, ceil_mode);
+      "avg_pool2d", input, pool.kernel_size(), pool.stride(), pool.padding(), 1, pool.ceil_mode());
+  const std::optional<std::int64_t> divisor_override = pool.divisor_override();
   check(!divisor_override || *divisor_override != 0, "avg_pool2d: divisor must be not zero");
-  const AvgOptions options{count_include_pad, divisor_override};
+  const AvgOptions options{pool.count_include_pad(), divisor_override};
   Tensor out = empty({input.size(0), input.size(1), g.out_h, g.out_w}, input.dtype());
   {
     const Tensor x = input.contiguous();
@@ -116,23 +116,11 @@ Tensor avg_pool2d(const Tensor& input, Pair kernel_size, std::optional<Pair> str
 
 }  // namespace functional
 
-AvgPool2d::AvgPool2d(Pair kernel_size, std::optional<Pair> stride, Pair padding, bool ceil_mode,
-                     bool count_include_pad, std::optional<std::int64_t> divisor_override)
-    : kernel_size_(kernel_size),
-      stride_(stride.value_or(kernel_size)),
-      padding_(padding),
-      ceil_mode_(ceil_mode),
-      count_include_pad_(count_include_pad),
-      divisor_override_(divisor_override) {}
-
-Tensor AvgPool2d::forward(const Tensor& input) {
-  return functional::avg_pool2d(input, kernel_size_, stride_, padding_, ceil_mode_,
-                                count_include_pad_, divisor_override_);
-}
+Tensor AvgPool2d::forward(const Tensor& input) { return functional::avg_pool2d(input, options); }
 
 std::string AvgPool2d::extra_repr() const {
-  return str("kernel_size=", kernel_size_.str(), ", stride=", stride_.str(), ", padding=",
-             padding_.str());
+  return str("kernel_size=", options.kernel_size().str(), ", stride=", options.stride().str(),
+             ", padding=", options.padding().str());
 }
 
 }  // namespace ember::nn

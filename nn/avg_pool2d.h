@@ -1,4 +1,5 @@
-// 2-D average pooling: functional::avg_pool2d and the AvgPool2d layer (torch.nn.AvgPool2d).
+// The AvgPool2d layer and its options (torch.nn.AvgPool2d); the pooling itself is
+// functional::avg_pool2d, declared in nn/functional.h.
 #pragma once
 
 #include <cstdint>
@@ -7,44 +8,58 @@
 
 #include "nn/conv_utils.h"
 #include "nn/module.h"
-#include "tensor/tensor.h"
 
 namespace ember::nn {
 
-namespace functional {
+// AvgPool2d's arguments, which are also functional::avg_pool2d's (AvgPool2dFuncOptions):
+// AvgPool2dOptions(3).stride(2).padding(1).ceil_mode(false).count_include_pad(true)
+// .divisor_override(4). stride starts as kernel_size; divisor_override std::nullopt is None.
+// https://pytorch.org/cppdocs/api/structtorch_1_1nn_1_1_avg_pool_options.html
+class AvgPool2dOptions {
+ public:
+  // Implicit, as PyTorch's, so that a kernel size alone converts.
+  AvgPool2dOptions(Pair kernel_size)  // NOLINT
+      : kernel_size_(kernel_size), stride_(kernel_size) {}
 
-// out[n, c, y, x] = (sum of input over the window rows y sH - pH .. + kH, columns
-// x sW - pW .. + kW that lie inside the input) / divisor, where the divisor is
-// divisor_override if given, else the window's size clipped to the padded input when
-// count_include_pad, else the number of input pixels in the window. input (N, C, H, W) ->
-// (N, C, Ho, Wo), sizes as max_pool2d's with dilation 1. stride defaults to kernel_size.
-// grad_fn AvgPool2DBackward0. https://pytorch.org/docs/stable/generated/torch.nn.AvgPool2d.html
-Tensor avg_pool2d(const Tensor& input, Pair kernel_size, std::optional<Pair> stride = std::nullopt,
-                  Pair padding = 0, bool ceil_mode = false, bool count_include_pad = true,
-                  std::optional<std::int64_t> divisor_override = std::nullopt);
+  AvgPool2dOptions& kernel_size(Pair v) { kernel_size_ = v; return *this; }
+  AvgPool2dOptions& stride(Pair v) { stride_ = v; return *this; }
+  AvgPool2dOptions& padding(Pair v) { padding_ = v; return *this; }
+  AvgPool2dOptions& ceil_mode(bool v) { ceil_mode_ = v; return *this; }
+  AvgPool2dOptions& count_include_pad(bool v) { count_include_pad_ = v; return *this; }
+  AvgPool2dOptions& divisor_override(std::optional<std::int64_t> v) {
+    divisor_override_ = v;
+    return *this;
+  }
 
-}  // namespace functional
+  Pair kernel_size() const { return kernel_size_; }
+  Pair stride() const { return stride_; }
+  Pair padding() const { return padding_; }
+  bool ceil_mode() const { return ceil_mode_; }
+  bool count_include_pad() const { return count_include_pad_; }
+  std::optional<std::int64_t> divisor_override() const { return divisor_override_; }
 
-// AvgPool2d(kernel_size, stride = kernel_size, padding = 0, ceil_mode = false,
-// count_include_pad = true, divisor_override = none). Prints as PyTorch does, only the first
+ private:
+  Pair kernel_size_;
+  Pair stride_;
+  Pair padding_ = 0;
+  bool ceil_mode_ = false;
+  bool count_include_pad_ = true;
+  std::optional<std::int64_t> divisor_override_;
+};
+
+// forward is functional::avg_pool2d(input, options). Prints as PyTorch does, only the first
 // three arguments, as given: "AvgPool2d(kernel_size=2, stride=2, padding=0)".
 class AvgPool2d : public Module {
  public:
-  explicit AvgPool2d(Pair kernel_size, std::optional<Pair> stride = std::nullopt,
-                     Pair padding = 0, bool ceil_mode = false, bool count_include_pad = true,
-                     std::optional<std::int64_t> divisor_override = std::nullopt);
+  explicit AvgPool2d(const AvgPool2dOptions& options_) : options(options_) {}
+  // PyTorch's short form: AvgPool2d(2).
+  explicit AvgPool2d(Pair kernel_size) : options(kernel_size) {}
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "AvgPool2d"; }
   std::string extra_repr() const override;
 
- private:
-  Pair kernel_size_;
-  Pair stride_;
-  Pair padding_;
-  bool ceil_mode_;
-  bool count_include_pad_;
-  std::optional<std::int64_t> divisor_override_;
+  AvgPool2dOptions options;
 };
 
 }  // namespace ember::nn

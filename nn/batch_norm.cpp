@@ -95,8 +95,11 @@ namespace functional {
 // x (N, C, *), per channel c with mean m_c and inverse std r_c (batch or running statistics):
 //   y = (x - m_c) r_c w_c + b_c = x alpha_c + beta_c.
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                  double eps) {
+                  const BatchNormFuncOptions& options) {
+  const Tensor& weight = options.weight();
+  const Tensor& bias = options.bias();
+  const bool training = options.training();
+  const double momentum = options.momentum(), eps = options.eps();
   const Layout l =
       check_batch_norm_args(input, running_mean, running_var, weight, bias, training);
   const Tensor x = input.contiguous();
@@ -190,27 +193,23 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
 
 }  // namespace functional
 
-BatchNorm2d::BatchNorm2d(std::int64_t num_features_, double eps_,
-                         std::optional<double> momentum_, bool affine_, bool track_running_stats_)
-    : num_features(num_features_),
-      eps(eps_),
-      momentum(momentum_),
-      affine(affine_),
-      track_running_stats(track_running_stats_) {
+BatchNorm2d::BatchNorm2d(const BatchNorm2dOptions& options_) : options(options_) {
+  const std::int64_t num_features = options.num_features();
   check(num_features > 0, "BatchNorm2d: expected num_features > 0, found ", num_features);
-  if (affine) {
-    weight = register_parameter("weight", ones({num_features}));
-    bias = register_parameter("bias", zeros({num_features}));
+  if (options.affine()) {
+    weight = register_parameter("weight", empty({num_features}));
+    bias = register_parameter("bias", empty({num_features}));
   }
-  if (track_running_stats) {
-    running_mean = register_buffer("running_mean", zeros({num_features}));
-    running_var = register_buffer("running_var", ones({num_features}));
+  if (options.track_running_stats()) {
+    running_mean = register_buffer("running_mean", empty({num_features}));
+    running_var = register_buffer("running_var", empty({num_features}));
     num_batches_tracked = register_buffer("num_batches_tracked", zeros({}, kInt64));
   }
+  reset_parameters();
 }
 
 void BatchNorm2d::reset_running_stats() {
-  if (!track_running_stats) return;
+  if (!options.track_running_stats()) return;
   init::zeros_(running_mean);
   init::ones_(running_var);
   init::zeros_(num_batches_tracked);
@@ -218,7 +217,7 @@ void BatchNorm2d::reset_running_stats() {
 
 void BatchNorm2d::reset_parameters() {
   reset_running_stats();
-  if (!affine) return;
+  if (!options.affine()) return;
   init::ones_(weight);
   init::zeros_(bias);
 }
@@ -228,6 +227,8 @@ Tensor BatchNorm2d::forward(const Tensor& input) {
         input.defined() ? input.dim() : 0, "D input)");
   // As torch.nn.modules.batchnorm._BatchNorm.forward: count the batch, and with momentum None
   // weigh it by 1 / batches seen (a cumulative moving average).
+  const std::optional<double> momentum = options.momentum();
+  const bool track_running_stats = options.track_running_stats();
   double factor = momentum.value_or(0.0);
   if (is_training() && track_running_stats) {
     NoGradGuard no_grad;
@@ -238,15 +239,21 @@ Tensor BatchNorm2d::forward(const Tensor& input) {
   const bool use_batch_stats = is_training() || !track_running_stats;
   const bool pass_running = !is_training() || track_running_stats;
   return functional::batch_norm(input, pass_running ? running_mean : Tensor(),
-                                pass_running ? running_var : Tensor(), weight, bias,
-                                use_batch_stats, factor, eps);
+                                pass_running ? running_var : Tensor(),
+                                functional::BatchNormFuncOptions()
+                                    .weight(weight)
+                                    .bias(bias)
+                                    .training(use_batch_stats)
+                                    .momentum(factor)
+                                    .eps(options.eps()));
 }
 
 std::string BatchNorm2d::extra_repr() const {
-  return str(num_features, ", eps=", python_float_repr(eps),
+  const std::optional<double> momentum = options.momentum();
+  return str(options.num_features(), ", eps=", python_float_repr(options.eps()),
              ", momentum=", momentum ? python_float_repr(*momentum) : "None",
-             ", affine=", affine ? "True" : "False",
-             ", track_running_stats=", track_running_stats ? "True" : "False");
+             ", affine=", options.affine() ? "True" : "False",
+             ", track_running_stats=", options.track_running_stats() ? "True" : "False");
 }
 
 }  // namespace ember::nn

@@ -12,6 +12,7 @@
 
 #include "nn/conv_direct.h"
 #include "nn/conv_im2col.h"
+#include "nn/functional.h"
 #include "nn/init.h"
 #include "tensor/autograd.h"
 #include "tensor/dispatch.h"
@@ -230,9 +231,10 @@ void conv2d_backward(const T* grad_out, const T* input, const T* weight, T* grad
 
 namespace functional {
 
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pair stride,
-              Pair padding, Pair dilation, std::int64_t groups) {
-  const ConvShape s = check_conv2d(input, weight, bias, stride, padding, dilation, groups);
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options) {
+  const Tensor& bias = options.bias();
+  const ConvShape s = check_conv2d(input, weight, bias, options.stride(), options.padding(),
+                                   options.dilation(), options.groups());
   Tensor out = empty({s.batch, s.out_channels, s.image.out_h, s.image.out_w}, input.dtype());
   {
     const Tensor x = input.contiguous(), w = weight.contiguous();
@@ -277,16 +279,12 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Pai
 
 // ---- the layer --------------------------------------------------------------------------------
 
-Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, Pair kernel_size, Pair stride,
-               Pair padding, Pair dilation, std::int64_t groups, bool bias)
-    : in_channels_(in_channels),
-      out_channels_(out_channels),
-      kernel_size_(kernel_size),
-      stride_(stride),
-      padding_(padding),
-      dilation_(dilation),
-      groups_(groups) {
+Conv2d::Conv2d(const Conv2dOptions& options_) : options(options_) {
   // PyTorch's ValueErrors, raised before any parameter is made.
+  const std::int64_t in_channels = options.in_channels(), out_channels = options.out_channels();
+  const std::int64_t groups = options.groups();
+  const Pair kernel_size = options.kernel_size(), stride = options.stride();
+  const Pair padding = options.padding(), dilation = options.dilation();
   check(groups > 0, "Conv2d: groups must be a positive integer, found ", groups);
   check(in_channels > 0 && out_channels > 0, "Conv2d: expected positive in_channels and "
         "out_channels, found ", in_channels, " and ", out_channels);
@@ -302,31 +300,42 @@ Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, Pair kernel_
   check(dilation.h > 0 && dilation.w > 0, "Conv2d: expected dilation > 0, found ",
         dilation);
 
-  // PyTorch's reset_parameters(): kaiming_uniform_(a = sqrt(5)) gives the bound
-  // gain sqrt(3 / fan_in) with gain sqrt(2 / (1 + 5)), that is 1 / sqrt(fan_in).
-  Tensor w = empty({out_channels, in_channels / groups, kernel_size.h, kernel_size.w});
-  init::kaiming_uniform_(w, std::sqrt(5.0));
-  weight = register_parameter("weight", w);
-  if (bias) {
-    const double fan_in = static_cast<double>(in_channels / groups * kernel_size.h * kernel_size.w);
+  weight = register_parameter(
+      "weight", empty({out_channels, in_channels / groups, kernel_size.h, kernel_size.w}));
+  if (options.bias()) bias = register_parameter("bias", empty({out_channels}));
+  reset_parameters();
+}
+
+void Conv2d::reset_parameters() {
+  // kaiming_uniform_(a = sqrt(5)) gives the bound gain sqrt(3 / fan_in) with
+  // gain sqrt(2 / (1 + 5)), that is 1 / sqrt(fan_in).
+  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
+    const Pair k = options.kernel_size();
+    const double fan_in = static_cast<double>(options.in_channels() / options.groups() * k.h * k.w);
     const double bound = 1.0 / std::sqrt(fan_in);
-    Tensor b = empty({out_channels});
-    init::uniform_(b, -bound, bound);
-    this->bias = register_parameter("bias", b);
+    init::uniform_(bias, -bound, bound);
   }
 }
 
 Tensor Conv2d::forward(const Tensor& input) {
-  return functional::conv2d(input, weight, bias, stride_, padding_, dilation_, groups_);
+  return functional::conv2d(input, weight,
+                            functional::Conv2dFuncOptions()
+                                .bias(bias)
+                                .stride(options.stride())
+                                .padding(options.padding())
+                                .dilation(options.dilation())
+                                .groups(options.groups()));
 }
 
 std::string Conv2d::extra_repr() const {
-  std::string s = str(in_channels_, ", ", out_channels_, ", kernel_size=", kernel_size_.tuple_str(),
-                      ", stride=", stride_.tuple_str());
-  if (padding_ != Pair(0)) s += ", padding=" + padding_.tuple_str();
-  if (dilation_ != Pair(1)) s += ", dilation=" + dilation_.tuple_str();
-  if (groups_ != 1) s += str(", groups=", groups_);
-  if (!this->bias.defined()) s += ", bias=False";
+  std::string s = str(options.in_channels(), ", ", options.out_channels(),
+                      ", kernel_size=", options.kernel_size().tuple_str(),
+                      ", stride=", options.stride().tuple_str());
+  if (options.padding() != Pair(0)) s += ", padding=" + options.padding().tuple_str();
+  if (options.dilation() != Pair(1)) s += ", dilation=" + options.dilation().tuple_str();
+  if (options.groups() != 1) s += str(", groups=", options.groups());
+  if (!bias.defined()) s += ", bias=False";
   return s;
 }
 

@@ -157,8 +157,10 @@ Tensor class_sum_loss(const Tensor& logp, const Tensor& q, const Tensor& weight,
 }  // namespace
 
 // loss_k = -w[t_k] input[k, t_k]; "mean" divides the sum by sum_k w[t_k] (ignored k excluded).
-Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
-                std::int64_t ignore_index, Reduction reduction) {
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options) {
+  const Tensor& weight = options.weight();
+  const std::int64_t ignore_index = options.ignore_index();
+  const Reduction reduction = options.reduction();
   const ClassLayout l = class_layout(input, "nll_loss");
   check_index_target(target, input, l, "nll_loss");
   check_weight(weight, input, l, "nll_loss");
@@ -196,8 +198,12 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
 // See functional.h. With label smoothing s and class indices, as PyTorch computes it:
 //   (1 - s) nll_loss(logp, target) + (s / C) reduce_k(-sum_c w_c logp_(k,c)),
 // ignored samples dropped from both terms, "mean" dividing both by sum_k w[t_k].
-Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
-                     std::int64_t ignore_index, Reduction reduction, double label_smoothing) {
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyFuncOptions& options) {
+  const Tensor& weight = options.weight();
+  const std::int64_t ignore_index = options.ignore_index();
+  const Reduction reduction = options.reduction();
+  const double label_smoothing = options.label_smoothing();
   check(label_smoothing >= 0.0 && label_smoothing <= 1.0,
         "cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);
   const ClassLayout l = class_layout(input, "cross_entropy");
@@ -222,7 +228,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   check_index_target(target, input, l, "cross_entropy");
   const std::vector<double> keep =
       target_weights(target, Tensor(), ignore_index, l.c, "cross_entropy");
-  const Tensor nll = nll_loss(logp, target, weight, ignore_index, reduction);
+  const Tensor nll = nll_loss(
+      logp, target,
+      NLLLossFuncOptions().weight(weight).ignore_index(ignore_index).reduction(reduction));
   if (label_smoothing == 0.0) return nll;
   double total_weight = 0.0;
   for (double v : target_weights(target, weight, ignore_index, l.c, "cross_entropy")) {

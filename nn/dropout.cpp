@@ -23,7 +23,10 @@ void check_probability(double p) {
 namespace functional {
 
 // keep_i ~ Bernoulli(1 - p);  y_i = x_i keep_i / (1 - p)  (all zeros when p == 1).
-Tensor dropout(const Tensor& input, double p, bool training, Generator* generator) {
+Tensor dropout(const Tensor& input, const DropoutFuncOptions& options) {
+  const double p = options.p();
+  const bool training = options.training();
+  Generator* generator = options.generator();
   check_probability(p);
   if (!training || p == 0.0 || input.numel() == 0) return input;
   Generator& gen = generator ? *generator : default_generator();
@@ -55,16 +58,19 @@ Tensor dropout(const Tensor& input, double p, bool training, Generator* generato
 
 }  // namespace functional
 
-Dropout::Dropout(double p_, Generator* generator_) : p(p_), generator(generator_) {
-  check_probability(p);
+Dropout::Dropout(const DropoutOptions& options_, Generator* generator_)
+    : options(options_), generator(generator_) {
+  check_probability(options.p());
 }
 
 Tensor Dropout::forward(const Tensor& input) {
-  return functional::dropout(input, p, is_training(), generator);
+  return functional::dropout(
+      input,
+      functional::DropoutFuncOptions().p(options.p()).training(is_training()).generator(generator));
 }
 
 std::string Dropout::extra_repr() const {
-  return str("p=", python_float_repr(p), ", inplace=False");
+  return str("p=", python_float_repr(options.p()), ", inplace=False");
 }
 
 }  // namespace ember::nn

@@ -8,21 +8,33 @@
 
 namespace ember::nn {
 
+// Dropout's argument: Dropout(DropoutOptions(0.2)), or Dropout(0.2).
+class DropoutOptions {
+ public:
+  DropoutOptions(double p = 0.5) : p_(p) {}  // NOLINT: implicit, as PyTorch's
+
+  DropoutOptions& p(double v) { p_ = v; return *this; }
+  double p() const { return p_; }
+
+ private:
+  double p_;
+};
+
 // In training mode, zeroes each element with probability p and scales the others by
 // 1 / (1 - p), so the expected value is unchanged; in eval mode it is the identity. The mask is
 // drawn from generator, or from default_generator() when it is null, so a seeded run drops
-// the same elements every time (the stream differs from PyTorch's). Prints
-// "Dropout(p=0.5, inplace=False)". https://pytorch.org/docs/stable/generated/torch.nn.Dropout.html
+// the same elements every time (the stream differs from PyTorch's). p outside [0, 1] fails in
+// the constructor. Prints "Dropout(p=0.5, inplace=False)".
+// https://pytorch.org/docs/stable/generated/torch.nn.Dropout.html
 class Dropout : public Module {
  public:
-  explicit Dropout(double p = 0.5, Generator* generator = nullptr);
+  explicit Dropout(const DropoutOptions& options = {}, Generator* generator = nullptr);
 
   Tensor forward(const Tensor& input) override;
-
   std::string type_name() const override { return "Dropout"; }
   std::string extra_repr() const override;
 
-  double p;
+  DropoutOptions options;
   Generator* generator;  // not owned
 };
 

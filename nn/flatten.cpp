@@ -3,10 +3,12 @@
 
 namespace ember::nn {
 
-Tensor Flatten::forward(const Tensor& input) { return input.flatten(start_dim, end_dim); }
+Tensor Flatten::forward(const Tensor& input) {
+  return input.flatten(options.start_dim(), options.end_dim());
+}
 
 std::string Flatten::extra_repr() const {
-  return str("start_dim=", start_dim, ", end_dim=", end_dim);
+  return str("start_dim=", options.start_dim(), ", end_dim=", options.end_dim());
 }
 
 }  // namespace ember::nn

@@ -8,19 +8,32 @@
 
 namespace ember::nn {
 
+// Flatten's arguments: Flatten(FlattenOptions().start_dim(0).end_dim(1)).
+class FlattenOptions {
+ public:
+  FlattenOptions& start_dim(std::int64_t v) { start_dim_ = v; return *this; }
+  FlattenOptions& end_dim(std::int64_t v) { end_dim_ = v; return *this; }
+
+  std::int64_t start_dim() const { return start_dim_; }
+  std::int64_t end_dim() const { return end_dim_; }
+
+ private:
+  std::int64_t start_dim_ = 1;
+  std::int64_t end_dim_ = -1;
+};
+
 // input.flatten(start_dim, end_dim): by default (N, C, H, W) -> (N, C*H*W), keeping the batch
 // dim. A view when the input's strides allow it. Prints "Flatten(start_dim=1, end_dim=-1)".
 // https://pytorch.org/docs/stable/generated/torch.nn.Flatten.html
 class Flatten : public Module {
  public:
-  explicit Flatten(std::int64_t start = 1, std::int64_t end = -1) : start_dim(start), end_dim(end) {}
+  explicit Flatten(const FlattenOptions& options_ = {}) : options(options_) {}
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Flatten"; }
   std::string extra_repr() const override;
 
-  std::int64_t start_dim;
-  std::int64_t end_dim;
+  FlattenOptions options;
 };
 
 }  // namespace ember::nn

@@ -1,13 +1,17 @@
-// The functional forms of ember's layers, activations and losses (torch.nn.functional).
-//
-// Every function here is differentiable: it computes its result and records its backward next
-// to it (see the .cpp named in each section). The module classes (Linear, BatchNorm2d, ...)
-// hold parameters and call these. Shapes use PyTorch's letters: N batch, C classes or
-// channels, * any number of extra dims.
+// The functional forms of ember's layers, activations and losses (torch.nn.functional), all
+// declared here; each is defined, with its backward, in the .cpp named in its section. The
+// module classes (Linear, Conv2d, BatchNorm2d, ...) hold parameters and call these. Arguments
+// beyond the tensors come in an options class, as torch::nn::functional's do:
+//   F::conv2d(x, w, F::Conv2dFuncOptions().bias(b).padding(2))
+// Shapes use PyTorch's letters: N batch, C classes or channels, * any number of extra dims.
 #pragma once
 
 #include <cstdint>
 
+#include "nn/avg_pool2d.h"
+#include "nn/conv_utils.h"
+#include "nn/loss.h"
+#include "nn/max_pool2d.h"
 #include "nn/reduction.h"
 #include "tensor/generator.h"
 #include "tensor/tensor.h"
@@ -25,58 +29,154 @@ Tensor softmax(const Tensor& input, std::int64_t dim);
 // x_i - max - log(sum_j exp(x_j - max)) along dim.
 Tensor log_softmax(const Tensor& input, std::int64_t dim);
 
-// ---- layers --------------------------------------------------------------------------------------
+// ---- linear and convolution (nn/linear.cpp, nn/conv2d.cpp) --------------------------------------
 
-// y = x W^T + b (nn/linear.cpp). input (*, in_features), weight (out_features, in_features),
-// bias (out_features) or undefined; returns (*, out_features).
+// y = x W^T + b. input (*, in_features), weight (out_features, in_features), bias
+// (out_features) or undefined; returns (*, out_features).
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.linear.html
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor());
 
-// Batch normalisation over the channel dim (nn/batch_norm.cpp). input (N, C, *); running_mean,
-// running_var, weight, bias (C) or undefined. training: normalise with the batch's mean and
+// conv2d's arguments besides input and weight: the bias (undefined: none) and the window.
+class Conv2dFuncOptions {
+ public:
+  Conv2dFuncOptions& bias(const Tensor& v) { bias_ = v; return *this; }
+  Conv2dFuncOptions& stride(Pair v) { stride_ = v; return *this; }
+  Conv2dFuncOptions& padding(Pair v) { padding_ = v; return *this; }
+  Conv2dFuncOptions& dilation(Pair v) { dilation_ = v; return *this; }
+  Conv2dFuncOptions& groups(std::int64_t v) { groups_ = v; return *this; }
+
+  const Tensor& bias() const { return bias_; }
+  Pair stride() const { return stride_; }
+  Pair padding() const { return padding_; }
+  Pair dilation() const { return dilation_; }
+  std::int64_t groups() const { return groups_; }
+
+ private:
+  Tensor bias_;
+  Pair stride_ = 1;
+  Pair padding_ = 0;
+  Pair dilation_ = 1;
+  std::int64_t groups_ = 1;
+};
+
+// Cross-correlation of input with weight, as torch.nn.functional.conv2d:
+//   out[n, o, y, x] = bias[o] + sum over c in o's group, i < kH, j < kW of
+//                     weight[o, c, i, j] * input[n, g C/groups + c, y sH - pH + i dH, x sW - pW + j dW]
+// with zeros outside the input. input (N, C, H, W), weight (O, C/groups, kH, kW), bias (O) or
+// undefined; returns (N, O, Ho, Wo) with Ho = floor((H + 2 pH - dH (kH - 1) - 1) / sH) + 1.
+// Differentiable in input, weight and bias (grad_fn ConvolutionBackward0). float32 or float64.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.conv2d.html
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options = {});
+
+// ---- pooling (nn/max_pool2d.cpp, nn/avg_pool2d.cpp, nn/adaptive_avg_pool2d.cpp) -----------------
+
+// The layers' options, as in torch::nn::functional: F::max_pool2d(x, F::MaxPool2dFuncOptions(2)).
+using MaxPool2dFuncOptions = MaxPool2dOptions;
+using AvgPool2dFuncOptions = AvgPool2dOptions;
+
+// out[n, c, y, x] = max over i < kH, j < kW of input[n, c, y sH - pH + i dH, x sW - pW + j dW],
+// positions in the padding taking no part (PyTorch pads with -inf). A NaN in a window wins;
+// among equal maxima the first in row-major order gets the gradient. input (N, C, H, W) ->
+// (N, C, Ho, Wo), Ho = floor or, with ceil_mode, ceil((H + 2 pH - dH (kH - 1) - 1) / sH) + 1,
+// where with ceil_mode a last window that would start in the right padding is dropped.
+// padding must be at most half the kernel. grad_fn MaxPool2DWithIndicesBackward0.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.max_pool2d.html
+Tensor max_pool2d(const Tensor& input, const MaxPool2dFuncOptions& options);
+
+// out[n, c, y, x] = (sum of input over the window rows y sH - pH .. + kH, columns
+// x sW - pW .. + kW that lie inside the input) / divisor, where the divisor is
+// divisor_override if given, else the window's size clipped to the padded input when
+// count_include_pad, else the number of input pixels in the window. input (N, C, H, W) ->
+// (N, C, Ho, Wo), sizes as max_pool2d's with dilation 1. grad_fn AvgPool2DBackward0.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.avg_pool2d.html
+Tensor avg_pool2d(const Tensor& input, const AvgPool2dFuncOptions& options);
+
+// out[n, c, y, x] = mean of input[n, c, h0 .. h1, w0 .. w1) with h0 = floor(y H / Ho) and
+// h1 = ceil((y + 1) H / Ho) (likewise for w): windows that cover the input and may overlap by
+// one pixel. input (N, C, H, W) -> (N, C, Ho, Wo). grad_fn AdaptiveAvgPool2DBackward0.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.adaptive_avg_pool2d.html
+Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size);
+
+// ---- normalisation and dropout (nn/batch_norm.cpp, nn/dropout.cpp) ------------------------------
+
+// batch_norm's arguments besides the input and the running stats, PyTorch's defaults.
+class BatchNormFuncOptions {
+ public:
+  BatchNormFuncOptions& weight(const Tensor& v) { weight_ = v; return *this; }
+  BatchNormFuncOptions& bias(const Tensor& v) { bias_ = v; return *this; }
+  BatchNormFuncOptions& training(bool v) { training_ = v; return *this; }
+  BatchNormFuncOptions& momentum(double v) { momentum_ = v; return *this; }
+  BatchNormFuncOptions& eps(double v) { eps_ = v; return *this; }
+
+  const Tensor& weight() const { return weight_; }
+  const Tensor& bias() const { return bias_; }
+  bool training() const { return training_; }
+  double momentum() const { return momentum_; }
+  double eps() const { return eps_; }
+
+ private:
+  Tensor weight_;
+  Tensor bias_;
+  bool training_ = false;
+  double momentum_ = 0.1;
+  double eps_ = 1e-5;
+};
+
+// Batch normalisation over the channel dim. input (N, C, *); running_mean, running_var, and
+// options' weight and bias (C) or undefined. training: normalise with the batch's mean and
 // biased variance, and (when the running stats are defined) update them in place:
 //   running_mean = (1 - momentum) running_mean + momentum mean
 //   running_var  = (1 - momentum) running_var  + momentum unbiased_var
-// Otherwise normalise with the running stats. PyTorch's F.batch_norm, argument for argument.
+// Otherwise normalise with the running stats.
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.batch_norm.html
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight = Tensor(), const Tensor& bias = Tensor(),
-                  bool training = false, double momentum = 0.1, double eps = 1e-5);
+                  const BatchNormFuncOptions& options = {});
 
-// Zeroes each element with probability p and scales the rest by 1 / (1 - p) (nn/dropout.cpp).
-// The mask is drawn from generator (default_generator() when null). Returns input itself when
-// not training or p == 0, as PyTorch does.
+// dropout's arguments. generator is ember's addition: the mask's source (not owned), and
+// default_generator() when null.
+class DropoutFuncOptions {
+ public:
+  DropoutFuncOptions& p(double v) { p_ = v; return *this; }
+  DropoutFuncOptions& training(bool v) { training_ = v; return *this; }
+  DropoutFuncOptions& generator(Generator* v) { generator_ = v; return *this; }
+
+  double p() const { return p_; }
+  bool training() const { return training_; }
+  Generator* generator() const { return generator_; }
+
+ private:
+  double p_ = 0.5;
+  bool training_ = true;
+  Generator* generator_ = nullptr;
+};
+
+// Zeroes each element with probability p and scales the rest by 1 / (1 - p). Returns input
+// itself when not training or p == 0, as PyTorch does.
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html
-Tensor dropout(const Tensor& input, double p = 0.5, bool training = true,
-               Generator* generator = nullptr);
+Tensor dropout(const Tensor& input, const DropoutFuncOptions& options = {});
 
-// ---- losses (nn/nll_loss.cpp, nn/cross_entropy.cpp, nn/mse_loss.cpp) -----------------------------
-// A weight (C) rescales each class; undefined means all ones. Targets equal to ignore_index
-// contribute nothing, and "mean" divides by the summed weight of the targets that count.
+// ---- losses (nn/cross_entropy.cpp, nn/mse_loss.cpp) --------------------------------------------
+// The loss modules' options (nn/loss.h). A weight (C) rescales each class; undefined means all
+// ones. Targets equal to ignore_index contribute nothing, and "mean" divides by the summed
+// weight of the targets that count.
+using CrossEntropyFuncOptions = CrossEntropyLossOptions;
+using NLLLossFuncOptions = NLLLossOptions;
+using MSELossFuncOptions = MSELossOptions;
 
 // -weight[t] * input[n, t] per target. input (N, C, *) or (C) of log-probabilities; target
 // (N, *) or () of int64 class indices.
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.nll_loss.html
-Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight = Tensor(),
-                std::int64_t ignore_index = -100, Reduction reduction = Reduction::mean);
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options = {});
 
 // nll_loss(log_softmax(input, 1), target), blended with the uniform distribution when
 // label_smoothing > 0: (1 - s) nll + (s / C) sum_c -weight[c] log_softmax(input)[n, c].
 // target is int64 class indices (N, *), or class probabilities of input's shape (float).
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html
-Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = Tensor(),
-                     std::int64_t ignore_index = -100, Reduction reduction = Reduction::mean,
-                     double label_smoothing = 0.0);
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyFuncOptions& options = {});
 
 // (input - target)^2, target broadcast to input's shape.
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.mse_loss.html
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::mean);
+Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options = {});
 
 }  // namespace ember::nn::functional
-
-// conv2d, max_pool2d, avg_pool2d and adaptive_avg_pool2d are declared next to their layers;
-// including them here makes this the one header for all of torch.nn.functional's forms.
-#include "nn/adaptive_avg_pool2d.h"
-#include "nn/avg_pool2d.h"
-#include "nn/conv2d.h"
-#include "nn/max_pool2d.h"

@@ -115,13 +115,13 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
 
 }  // namespace functional
 
-Linear::Linear(std::int64_t in_features_, std::int64_t out_features_, bool with_bias)
-    : in_features(in_features_), out_features(out_features_) {
+Linear::Linear(const LinearOptions& options_) : options(options_) {
+  const std::int64_t in_features = options.in_features(), out_features = options.out_features();
   check(in_features >= 0 && out_features >= 0,
         "Linear: expected non-negative in_features and out_features, found ", in_features, " and ",
         out_features);
   weight = register_parameter("weight", empty({out_features, in_features}));
-  if (with_bias) bias = register_parameter("bias", empty({out_features}));
+  if (options.bias()) bias = register_parameter("bias", empty({out_features}));
   reset_parameters();
 }
 
@@ -130,7 +130,8 @@ void Linear::reset_parameters() {
   // = 1/sqrt(fan_in): PyTorch's historical default, kept for identical statistics.
   init::kaiming_uniform_(weight, std::sqrt(5.0));
   if (bias.defined()) {
-    const double bound = in_features > 0 ? 1.0 / std::sqrt(static_cast<double>(in_features)) : 0.0;
+    const std::int64_t fan_in = options.in_features();
+    const double bound = fan_in > 0 ? 1.0 / std::sqrt(static_cast<double>(fan_in)) : 0.0;
     init::uniform_(bias, -bound, bound);
   }
 }
@@ -138,7 +139,7 @@ void Linear::reset_parameters() {
 Tensor Linear::forward(const Tensor& input) { return functional::linear(input, weight, bias); }
 
 std::string Linear::extra_repr() const {
-  return str("in_features=", in_features, ", out_features=", out_features,
+  return str("in_features=", options.in_features(), ", out_features=", options.out_features(),
              ", bias=", bias.defined() ? "True" : "False");
 }
 

@@ -8,27 +8,50 @@
 
 namespace ember::nn {
 
-// Parameters weight (out_features, in_features) and, when bias is true, bias (out_features),
-// registered in that order (state_dict keys "weight", "bias"). Both start as PyTorch's do:
-// kaiming_uniform_(weight, a = sqrt(5)), i.e. U(-1/sqrt(in), 1/sqrt(in)), and bias from the
-// same range. Prints "Linear(in_features=400, out_features=120, bias=True)".
+// Linear's arguments: Linear(LinearOptions(400, 120).bias(false)).
+// https://pytorch.org/cppdocs/api/classtorch_1_1nn_1_1_linear_options.html
+class LinearOptions {
+ public:
+  LinearOptions(std::int64_t in_features, std::int64_t out_features)
+      : in_features_(in_features), out_features_(out_features) {}
+
+  LinearOptions& in_features(std::int64_t v) { in_features_ = v; return *this; }
+  LinearOptions& out_features(std::int64_t v) { out_features_ = v; return *this; }
+  LinearOptions& bias(bool v) { bias_ = v; return *this; }
+
+  std::int64_t in_features() const { return in_features_; }
+  std::int64_t out_features() const { return out_features_; }
+  bool bias() const { return bias_; }
+
+ private:
+  std::int64_t in_features_;
+  std::int64_t out_features_;
+  bool bias_ = true;
+};
+
+// Parameters weight (out_features, in_features) and, when options.bias(), bias (out_features),
+// registered in that order (state_dict keys "weight", "bias"). Prints
+// "Linear(in_features=400, out_features=120, bias=True)".
 // https://pytorch.org/docs/stable/generated/torch.nn.Linear.html
 class Linear : public Module {
  public:
-  Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true);
+  explicit Linear(const LinearOptions& options);
+  // PyTorch's short form: Linear(400, 120).
+  Linear(std::int64_t in_features, std::int64_t out_features)
+      : Linear(LinearOptions(in_features, out_features)) {}
 
   // input (*, in_features) -> (*, out_features).
   Tensor forward(const Tensor& input) override;
-  // PyTorch's reset_parameters(): draws the default initialisation again.
+  // PyTorch's reset_parameters(): kaiming_uniform_(weight, a = sqrt(5)), i.e.
+  // U(-1/sqrt(in), 1/sqrt(in)), and bias from the same range.
   void reset_parameters();
 
   std::string type_name() const override { return "Linear"; }
   std::string extra_repr() const override;
 
-  std::int64_t in_features;
-  std::int64_t out_features;
+  LinearOptions options;
   Tensor weight;  // handles to the registered parameters
-  Tensor bias;    // undefined when constructed with bias = false
+  Tensor bias;    // undefined when options.bias() is false
 };
 
 }  // namespace ember::nn

@@ -5,29 +5,27 @@
 
 namespace ember::nn {
 
-CrossEntropyLoss::CrossEntropyLoss(CrossEntropyLossOptions options_) : options(options_) {
-  check(options.label_smoothing >= 0.0 && options.label_smoothing <= 1.0,
+CrossEntropyLoss::CrossEntropyLoss(const CrossEntropyLossOptions& options_) : options(options_) {
+  check(options.label_smoothing() >= 0.0 && options.label_smoothing() <= 1.0,
         "CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0. Got: ",
-        options.label_smoothing);
-  if (options.weight.defined()) options.weight = register_buffer("weight", options.weight);
+        options.label_smoothing());
+  if (options.weight().defined()) options.weight(register_buffer("weight", options.weight()));
 }
 
 Tensor CrossEntropyLoss::forward(const Tensor& input, const Tensor& target) {
-  return functional::cross_entropy(input, target, options.weight, options.ignore_index,
-                                   options.reduction, options.label_smoothing);
+  return functional::cross_entropy(input, target, options);
 }
 
-NLLLoss::NLLLoss(NLLLossOptions options_) : options(options_) {
-  if (options.weight.defined()) options.weight = register_buffer("weight", options.weight);
+NLLLoss::NLLLoss(const NLLLossOptions& options_) : options(options_) {
+  if (options.weight().defined()) options.weight(register_buffer("weight", options.weight()));
 }
 
 Tensor NLLLoss::forward(const Tensor& input, const Tensor& target) {
-  return functional::nll_loss(input, target, options.weight, options.ignore_index,
-                              options.reduction);
+  return functional::nll_loss(input, target, options);
 }
 
 Tensor MSELoss::forward(const Tensor& input, const Tensor& target) {
-  return functional::mse_loss(input, target, options.reduction);
+  return functional::mse_loss(input, target, options);
 }
 
 }  // namespace ember::nn

@@ -10,25 +10,56 @@
 
 namespace ember::nn {
 
-// Options are plain structs with PyTorch's defaults:
-//   CrossEntropyLossOptions options;
-//   options.label_smoothing = 0.1;
-//   CrossEntropyLoss criterion(options);
-struct CrossEntropyLossOptions {
-  Tensor weight;  // (C) per-class weights; undefined means all ones
-  std::int64_t ignore_index = -100;
-  Reduction reduction = Reduction::mean;
-  double label_smoothing = 0.0;
+// The losses' arguments, with PyTorch's names and defaults; functional::cross_entropy, nll_loss
+// and mse_loss take the same classes (CrossEntropyFuncOptions and so on, nn/functional.h):
+//   CrossEntropyLoss(CrossEntropyLossOptions().reduction(Reduction::sum).label_smoothing(0.1))
+// weight is a (C) tensor of per-class weights; undefined means all ones. Targets equal to
+// ignore_index contribute nothing.
+class CrossEntropyLossOptions {
+ public:
+  CrossEntropyLossOptions& weight(const Tensor& v) { weight_ = v; return *this; }
+  CrossEntropyLossOptions& ignore_index(std::int64_t v) { ignore_index_ = v; return *this; }
+  CrossEntropyLossOptions& reduction(Reduction v) { reduction_ = v; return *this; }
+  CrossEntropyLossOptions& label_smoothing(double v) { label_smoothing_ = v; return *this; }
+
+  const Tensor& weight() const { return weight_; }
+  std::int64_t ignore_index() const { return ignore_index_; }
+  Reduction reduction() const { return reduction_; }
+  double label_smoothing() const { return label_smoothing_; }
+
+ private:
+  Tensor weight_;
+  std::int64_t ignore_index_ = -100;
+  Reduction reduction_ = Reduction::mean;
+  double label_smoothing_ = 0.0;
 };
 
-struct NLLLossOptions {
-  Tensor weight;
-  std::int64_t ignore_index = -100;
-  Reduction reduction = Reduction::mean;
+class NLLLossOptions {
+ public:
+  NLLLossOptions& weight(const Tensor& v) { weight_ = v; return *this; }
+  NLLLossOptions& ignore_index(std::int64_t v) { ignore_index_ = v; return *this; }
+  NLLLossOptions& reduction(Reduction v) { reduction_ = v; return *this; }
+
+  const Tensor& weight() const { return weight_; }
+  std::int64_t ignore_index() const { return ignore_index_; }
+  Reduction reduction() const { return reduction_; }
+
+ private:
+  Tensor weight_;
+  std::int64_t ignore_index_ = -100;
+  Reduction reduction_ = Reduction::mean;
 };
 
-struct MSELossOptions {
-  Reduction reduction = Reduction::mean;
+// MSELossOptions(Reduction::sum), or MSELossOptions().reduction(Reduction::sum).
+class MSELossOptions {
+ public:
+  MSELossOptions(Reduction reduction = Reduction::mean) : reduction_(reduction) {}  // NOLINT
+
+  MSELossOptions& reduction(Reduction v) { reduction_ = v; return *this; }
+  Reduction reduction() const { return reduction_; }
+
+ private:
+  Reduction reduction_;
 };
 
 // log_softmax + nll_loss; see functional::cross_entropy. A defined weight is registered as the
@@ -36,7 +67,7 @@ struct MSELossOptions {
 // https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html
 class CrossEntropyLoss : public Module {
  public:
-  explicit CrossEntropyLoss(CrossEntropyLossOptions options = {});
+  explicit CrossEntropyLoss(const CrossEntropyLossOptions& options_ = {});
   // input (N, C, *) logits; target (N, *) int64 class indices or (N, C, *) probabilities.
   Tensor forward(const Tensor& input, const Tensor& target);
   Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
@@ -53,7 +84,7 @@ class CrossEntropyLoss : public Module {
 // https://pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html
 class NLLLoss : public Module {
  public:
-  explicit NLLLoss(NLLLossOptions options = {});
+  explicit NLLLoss(const NLLLossOptions& options_ = {});
   Tensor forward(const Tensor& input, const Tensor& target);
   Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   std::string type_name() const override { return "NLLLoss"; }
@@ -69,7 +100,7 @@ class NLLLoss : public Module {
 // https://pytorch.org/docs/stable/generated/torch.nn.MSELoss.html
 class MSELoss : public Module {
  public:
-  explicit MSELoss(MSELossOptions opts = {}) : options(opts) {}
+  explicit MSELoss(const MSELossOptions& options_ = {}) : options(options_) {}
   Tensor forward(const Tensor& input, const Tensor& target);
   Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   std::string type_name() const override { return "MSELoss"; }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "nn/functional.h"
 #include "nn/pool_utils.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
@@ -134,10 +135,10 @@ void max_pool2d_backward(const T* grad_out, const std::int32_t* argmax, T* grad_
 
 namespace functional {
 
-Tensor max_pool2d(const Tensor& input, Pair kernel_size, std::optional<Pair> stride, Pair padding,
-                  Pair dilation, bool ceil_mode) {
-  const detail::PoolGeometry g = detail::check_pool2d(
-      "max_pool2d", input, kernel_size, stride.value_or(kernel_size), padding, dilation, ceil_mode);
+Tensor max_pool2d(const Tensor& input, const MaxPool2dFuncOptions& options) {
+  const detail::PoolGeometry g =
+      detail::check_pool2d("max_pool2d", input, options.kernel_size(), options.stride(),
+                           options.padding(), options.dilation(), options.ceil_mode());
   check(g.in_plane() <= std::numeric_limits<std::int32_t>::max(),
         "max_pool2d: expected H W < 2^31 (argmax offsets are int32), found ", g.height, " x ",
         g.width);
@@ -172,22 +173,12 @@ Tensor max_pool2d(const Tensor& input, Pair kernel_size, std::optional<Pair> str
 
 }  // namespace functional
 
-MaxPool2d::MaxPool2d(Pair kernel_size, std::optional<Pair> stride, Pair padding, Pair dilation,
-                     bool ceil_mode)
-    : kernel_size_(kernel_size),
-      stride_(stride.value_or(kernel_size)),
-      padding_(padding),
-      dilation_(dilation),
-      ceil_mode_(ceil_mode) {}
-
-Tensor MaxPool2d::forward(const Tensor& input) {
-  return functional::max_pool2d(input, kernel_size_, stride_, padding_, dilation_, ceil_mode_);
-}
+Tensor MaxPool2d::forward(const Tensor& input) { return functional::max_pool2d(input, options); }
 
 std::string MaxPool2d::extra_repr() const {
-  return str("kernel_size=", kernel_size_.str(), ", stride=", stride_.str(), ", padding=",
-             padding_.str(), ", dilation=", dilation_.str(),
-             ", ceil_mode=", ceil_mode_ ? "True" : "False");
+  return str("kernel_size=", options.kernel_size().str(), ", stride=", options.stride().str(),
+             ", padding=", options.padding().str(), ", dilation=", options.dilation().str(),
+             ", ceil_mode=", options.ceil_mode() ? "True" : "False");
 }
 
 }  // namespace ember::nn

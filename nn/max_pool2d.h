@@ -1,47 +1,57 @@
-// 2-D max pooling: functional::max_pool2d and the MaxPool2d layer (torch.nn.MaxPool2d).
+// The MaxPool2d layer and its options (torch.nn.MaxPool2d); the pooling itself is
+// functional::max_pool2d, declared in nn/functional.h.
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "nn/conv_utils.h"
 #include "nn/module.h"
-#include "tensor/tensor.h"
 
 namespace ember::nn {
 
-namespace functional {
+// MaxPool2d's arguments, which are also functional::max_pool2d's (MaxPool2dFuncOptions):
+// MaxPool2dOptions(3).stride(2).padding(1).dilation(1).ceil_mode(true). stride starts as
+// kernel_size, as PyTorch's stride=None means.
+// https://pytorch.org/cppdocs/api/structtorch_1_1nn_1_1_max_pool_options.html
+class MaxPool2dOptions {
+ public:
+  // Implicit, as PyTorch's, so that a kernel size alone converts.
+  MaxPool2dOptions(Pair kernel_size)  // NOLINT
+      : kernel_size_(kernel_size), stride_(kernel_size) {}
 
-// out[n, c, y, x] = max over i < kH, j < kW of input[n, c, y sH - pH + i dH, x sW - pW + j dW],
-// positions in the padding taking no part (PyTorch pads with -inf). A NaN in a window wins;
-// among equal maxima the first in row-major order gets the gradient. input (N, C, H, W) ->
-// (N, C, Ho, Wo), Ho = floor or, with ceil_mode, ceil((H + 2 pH - dH (kH - 1) - 1) / sH) + 1,
-// where with ceil_mode a last window that would start in the right padding is dropped. stride
-// defaults to kernel_size; padding must be at most half the kernel. grad_fn
-// MaxPool2DWithIndicesBackward0. https://pytorch.org/docs/stable/generated/torch.nn.MaxPool2d.html
-Tensor max_pool2d(const Tensor& input, Pair kernel_size, std::optional<Pair> stride = std::nullopt,
-                  Pair padding = 0, Pair dilation = 1, bool ceil_mode = false);
+  MaxPool2dOptions& kernel_size(Pair v) { kernel_size_ = v; return *this; }
+  MaxPool2dOptions& stride(Pair v) { stride_ = v; return *this; }
+  MaxPool2dOptions& padding(Pair v) { padding_ = v; return *this; }
+  MaxPool2dOptions& dilation(Pair v) { dilation_ = v; return *this; }
+  MaxPool2dOptions& ceil_mode(bool v) { ceil_mode_ = v; return *this; }
 
-}  // namespace functional
+  Pair kernel_size() const { return kernel_size_; }
+  Pair stride() const { return stride_; }
+  Pair padding() const { return padding_; }
+  Pair dilation() const { return dilation_; }
+  bool ceil_mode() const { return ceil_mode_; }
 
-// MaxPool2d(kernel_size, stride = kernel_size, padding = 0, dilation = 1, ceil_mode = false).
-// Prints its arguments as given, as PyTorch does: "MaxPool2d(kernel_size=2, stride=2,
-// padding=0, dilation=1, ceil_mode=False)".
+ private:
+  Pair kernel_size_;
+  Pair stride_;
+  Pair padding_ = 0;
+  Pair dilation_ = 1;
+  bool ceil_mode_ = false;
+};
+
+// forward is functional::max_pool2d(input, options). Prints its arguments as given, as
+// PyTorch does: "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)".
 class MaxPool2d : public Module {
  public:
-  explicit MaxPool2d(Pair kernel_size, std::optional<Pair> stride = std::nullopt,
-                     Pair padding = 0, Pair dilation = 1, bool ceil_mode = false);
+  explicit MaxPool2d(const MaxPool2dOptions& options_) : options(options_) {}
+  // PyTorch's short form: MaxPool2d(2).
+  explicit MaxPool2d(Pair kernel_size) : options(kernel_size) {}
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "MaxPool2d"; }
   std::string extra_repr() const override;
 
- private:
-  Pair kernel_size_;
-  Pair stride_;
-  Pair padding_;
-  Pair dilation_;
-  bool ceil_mode_;
+  MaxPool2dOptions options;
 };
 
 }  // namespace ember::nn

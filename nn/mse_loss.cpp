@@ -10,7 +10,8 @@ namespace ember::nn::functional {
 
 // loss_i = (x_i - y_i)^2 over input's shape (target broadcast to it, as PyTorch does, which
 // also warns), then reduced: "mean" divides the sum by the number of elements.
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options) {
+  const Reduction reduction = options.reduction();
   check(input.defined() && target.defined(), "mse_loss: input and target must be defined");
   check(input.dtype() == target.dtype(), "mse_loss: expected input and target of one dtype, found ",
         dtype_name(input.dtype()), " and ", dtype_name(target.dtype()));

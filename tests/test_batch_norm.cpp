@@ -4,6 +4,7 @@
 
 #include "nn/batch_norm.h"
 #include "nn/functional.h"
+#include "tensor/autograd.h"
 #include "tensor/factories.h"
 #include "tensor/ops.h"
 #include "tests/gradcheck.h"
@@ -19,13 +20,14 @@ TEST_CASE("batch_norm: finite-difference gradients with batch statistics (traini
   manual_seed(11);
   // No running stats here: fn runs many times and must not change state between runs.
   auto train = [](const std::vector<Tensor>& in) {
-    return F::batch_norm(in[0], Tensor(), Tensor(), in[1], in[2], /*training=*/true, 0.1, 1e-5);
+    return F::batch_norm(in[0], Tensor(), Tensor(),
+                         F::BatchNormFuncOptions().weight(in[1]).bias(in[2]).training(true));
   };
   CHECK(gradcheck(train, {rand64({3, 2, 2, 3}), rand64({2}), rand64({2})}));
   CHECK(gradcheck(train, {rand64({5, 3}), rand64({3}), rand64({3})}));
   CHECK(gradcheck(train, {rand64({2, 2, 4}), rand64({2}), rand64({2})}));
   auto no_affine = [](const std::vector<Tensor>& in) {
-    return F::batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1, 1e-5);
+    return F::batch_norm(in[0], Tensor(), Tensor(), F::BatchNormFuncOptions().training(true));
   };
   CHECK(gradcheck(no_affine, {rand64({4, 2, 3})}));
 }
@@ -34,7 +36,7 @@ TEST_CASE("batch_norm: finite-difference gradients with running statistics (eval
   manual_seed(12);
   const Tensor mean = randn({3}, kFloat64), var = rand({3}, kFloat64) + 0.5;
   auto eval = [mean, var](const std::vector<Tensor>& in) {
-    return F::batch_norm(in[0], mean, var, in[1], in[2], /*training=*/false, 0.1, 1e-5);
+    return F::batch_norm(in[0], mean, var, F::BatchNormFuncOptions().weight(in[1]).bias(in[2]));
   };
   CHECK(gradcheck(eval, {rand64({2, 3, 2, 2}), rand64({3}), rand64({3})}));
 }
@@ -43,7 +45,8 @@ TEST_CASE("batch_norm: training normalises per channel and updates running stats
   manual_seed(13);
   const Tensor x = randn({8, 2, 3, 3}) * 3.0 + 1.0;
   Tensor running_mean = zeros({2}), running_var = ones({2});
-  const Tensor y = F::batch_norm(x, running_mean, running_var, Tensor(), Tensor(), true, 0.5, 0.0);
+  const Tensor y = F::batch_norm(x, running_mean, running_var,
+                                 F::BatchNormFuncOptions().training(true).momentum(0.5).eps(0.0));
   // Each channel of y has mean 0 and biased variance 1.
   CHECK(y.mean({0, 2, 3}).abs().max().item() < 1e-5);
   CHECK(allclose(y.pow(2).mean({0, 2, 3}), ones({2}), 1e-4, 1e-4));
@@ -66,9 +69,39 @@ TEST_CASE("BatchNorm2d: parameters and buffers in PyTorch's order") {
   CHECK(bn.num_batches_tracked.dtype() == kInt64);
   CHECK(bn.num_batches_tracked.dim() == 0);
 
-  nn::BatchNorm2d plain(4, 1e-5, 0.1, /*affine=*/false, /*track_running_stats=*/false);
+  nn::BatchNorm2d plain(nn::BatchNorm2dOptions(4).affine(false).track_running_stats(false));
   CHECK(plain.state_dict().size() == 0);
   CHECK(plain.named_parameters().empty());
+  nn::BatchNorm2d stats_only(nn::BatchNorm2dOptions(4).affine(false));
+  CHECK(stats_only.state_dict().keys() ==
+        std::vector<std::string>{"running_mean", "running_var", "num_batches_tracked"});
+  CHECK_FALSE(stats_only.weight.defined());
+}
+
+TEST_CASE("BatchNorm2d: eps and momentum reach the layer; reset_parameters restores the start") {
+  manual_seed(17);
+  const Tensor x = randn({4, 2, 3, 3}) + 1.0;
+  nn::BatchNorm2d bn(nn::BatchNorm2dOptions(2).eps(0.5).momentum(0.5));
+  CHECK(bn.options.eps() == 0.5);
+  const Tensor y = bn(x);
+  CHECK(allclose(bn.running_mean, x.mean({0, 2, 3}) * 0.5, 1e-5, 1e-5));
+  // eps 0.5 shrinks the output: its per-channel variance is var / (var + eps) < 1.
+  CHECK(y.pow(2).mean({0, 2, 3}).max().item() < 0.9);
+
+  {
+    NoGradGuard no_grad;
+    bn.weight.fill_(3.0);
+  }
+  bn.reset_running_stats();
+  CHECK(equal(bn.running_mean, zeros({2})));
+  CHECK(equal(bn.running_var, ones({2})));
+  CHECK(bn.num_batches_tracked.item<std::int64_t>() == 0);
+  CHECK(equal(bn.weight, full({2}, 3.0)));  // reset_running_stats leaves the parameters
+  bn(x);
+  bn.reset_parameters();
+  CHECK(equal(bn.weight, ones({2})));
+  CHECK(equal(bn.bias, zeros({2})));
+  CHECK(equal(bn.running_mean, zeros({2})));
 }
 
 TEST_CASE("BatchNorm2d: train counts batches and moves running stats; eval uses them") {
@@ -93,7 +126,7 @@ TEST_CASE("BatchNorm2d: train counts batches and moves running stats; eval uses 
 
 TEST_CASE("BatchNorm2d: momentum None keeps the cumulative average of batch statistics") {
   manual_seed(15);
-  nn::BatchNorm2d bn(2, 1e-5, std::nullopt);
+  nn::BatchNorm2d bn(nn::BatchNorm2dOptions(2).momentum(std::nullopt));
   const Tensor a = randn({3, 2, 2, 2}), b = randn({3, 2, 2, 2}) + 1.0, c = randn({3, 2, 2, 2});
   for (const Tensor& x : {a, b, c}) bn(x);
   const Tensor average = (a.mean({0, 2, 3}) + b.mean({0, 2, 3}) + c.mean({0, 2, 3})) / 3.0;
@@ -102,7 +135,7 @@ TEST_CASE("BatchNorm2d: momentum None keeps the cumulative average of batch stat
 
 TEST_CASE("BatchNorm2d: without running stats, eval still normalises with the batch") {
   manual_seed(16);
-  nn::BatchNorm2d bn(2, 1e-5, 0.1, true, /*track_running_stats=*/false);
+  nn::BatchNorm2d bn(nn::BatchNorm2dOptions(2).track_running_stats(false));
   bn.eval();
   const Tensor y = bn(randn({4, 2, 3, 3}) * 5.0);
   CHECK(y.mean({0, 2, 3}).abs().max().item() < 1e-5);
@@ -115,12 +148,14 @@ TEST_CASE("batch_norm: errors") {
                        "batch_norm: expected more than 1 value per channel when training, got "
                        "input size (1, 3, 1, 1)",
                        Error);
-  CHECK_THROWS_WITH_AS(F::batch_norm(randn({2, 3}), zeros({4}), ones({3}), Tensor(), Tensor(), true),
+  CHECK_THROWS_WITH_AS(F::batch_norm(randn({2, 3}), zeros({4}), ones({3}),
+                                    F::BatchNormFuncOptions().training(true)),
                        "batch_norm: running_mean should contain 3 elements not 4", Error);
   CHECK_THROWS_WITH_AS(F::batch_norm(randn({2, 3}), Tensor(), Tensor()),
                        "batch_norm: running_mean and running_var must be defined in evaluation mode",
                        Error);
-  CHECK_THROWS_WITH_AS(F::batch_norm(randn({3}), Tensor(), Tensor(), Tensor(), Tensor(), true),
+  CHECK_THROWS_WITH_AS(F::batch_norm(randn({3}), Tensor(), Tensor(),
+                                    F::BatchNormFuncOptions().training(true)),
                        "batch_norm: expected input of shape (N, C, *), found (3,)", Error);
   CHECK_THROWS_WITH_AS(nn::BatchNorm2d(0), "BatchNorm2d: expected num_features > 0, found 0", Error);
 }

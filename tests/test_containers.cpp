@@ -49,7 +49,7 @@ TEST_CASE("ModuleList: registers its modules; the owner decides how to call them
   CHECK(list.state_dict().keys() ==
         std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
                                  "1.running_var", "1.num_batches_tracked", "2.weight", "2.bias"});
-  CHECK(list.at<nn::Linear>(2)->out_features == 1);
+  CHECK(list.at<nn::Linear>(2)->options.out_features() == 1);
   list.eval();
   CHECK_FALSE(list[1]->is_training());
   CHECK_THROWS_AS(list.forward(randn({2, 3})), Error);
@@ -58,8 +58,9 @@ TEST_CASE("ModuleList: registers its modules; the owner decides how to call them
 TEST_CASE("Flatten and activations") {
   const Tensor x = randn({2, 3, 4, 5});
   CHECK(nn::Flatten()(x).shape() == Shape{2, 60});
-  CHECK(nn::Flatten(0, 1)(x).shape() == Shape{6, 4, 5});
-  CHECK(nn::Flatten(2)(x).shape() == Shape{2, 3, 20});
+  CHECK(nn::Flatten(nn::FlattenOptions().start_dim(0).end_dim(1))(x).shape() == Shape{6, 4, 5});
+  CHECK(nn::Flatten(nn::FlattenOptions().start_dim(2))(x).shape() == Shape{2, 3, 20});
+  CHECK(nn::Flatten(nn::FlattenOptions().end_dim(2))(x).shape() == Shape{2, 12, 5});
   CHECK(equal(nn::ReLU()(tensor({-1.0, 2.0})), tensor({0.0, 2.0})));
   CHECK(allclose(nn::Tanh()(x), x.tanh()));
   CHECK(allclose(nn::Softmax(1)(x), nn::functional::softmax(x, 1)));

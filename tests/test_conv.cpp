@@ -12,6 +12,7 @@
 
 #include "nn/conv2d.h"
 #include "nn/conv_im2col.h"
+#include "nn/functional.h"
 #include "tensor/autograd.h"
 #include "tensor/factories.h"
 #include "tensor/ops.h"
@@ -43,8 +44,13 @@ TEST_CASE("conv2d: output and gradients match PyTorch") {
     Tensor w = from_json(c["weight"]).requires_grad_();
     Tensor b = from_json(c["bias"]);
     if (b.defined()) b.requires_grad_();
-    Tensor y = nn::functional::conv2d(x, w, b, pair_of(c["stride"]), pair_of(c["padding"]),
-                                      pair_of(c["dilation"]), c["groups"].get<std::int64_t>());
+    Tensor y = nn::functional::conv2d(x, w,
+                                      nn::functional::Conv2dFuncOptions()
+                                          .bias(b)
+                                          .stride(pair_of(c["stride"]))
+                                          .padding(pair_of(c["padding"]))
+                                          .dilation(pair_of(c["dilation"]))
+                                          .groups(c["groups"].get<std::int64_t>()));
     CHECK(y.grad_fn()->name == "ConvolutionBackward0");
     CHECK(relative_error(y, from_json(c["output"])) <= 1e-5);
     (y * from_json(c["grad_output"])).sum().backward();
@@ -81,8 +87,13 @@ TEST_CASE("conv2d: gradients pass finite differences with stride, padding, dilat
     const Tensor b = c.bias ? randn({c.weight[0]}, kFloat64).requires_grad_() : Tensor();
     CHECK(gradcheck(
         [&](const std::vector<Tensor>& in) {
-          return nn::functional::conv2d(in[0], in[1], in[2], c.stride, c.padding, c.dilation,
-                                        c.groups);
+          return nn::functional::conv2d(in[0], in[1],
+                                        nn::functional::Conv2dFuncOptions()
+                                            .bias(in[2])
+                                            .stride(c.stride)
+                                            .padding(c.padding)
+                                            .dilation(c.dilation)
+                                            .groups(c.groups));
         },
         {x, w, b}));
   }
@@ -92,7 +103,7 @@ TEST_CASE("conv2d: only the gradients asked for are computed") {
   const Tensor x = randn({2, 3, 6, 6});
   const Tensor w = randn({4, 3, 3, 3}).requires_grad_();
   const Tensor b = randn({4});
-  Tensor y = nn::functional::conv2d(x, w, b);
+  Tensor y = nn::functional::conv2d(x, w, nn::functional::Conv2dFuncOptions().bias(b));
   y.sum().backward();
   CHECK(w.grad().defined());
   CHECK_FALSE(x.grad().defined());
@@ -103,8 +114,9 @@ TEST_CASE("conv2d: a non-contiguous input gives the same result as its contiguou
   const Tensor x = randn({2, 7, 5, 3}).permute({0, 3, 1, 2});  // (2, 3, 7, 5), strided
   const Tensor w = randn({4, 3, 3, 3});
   CHECK_FALSE(x.is_contiguous());
-  CHECK(allclose(nn::functional::conv2d(x, w, Tensor(), 1, 1),
-                 nn::functional::conv2d(x.contiguous(), w, Tensor(), 1, 1)));
+  const auto padded = nn::functional::Conv2dFuncOptions().padding(1);
+  CHECK(allclose(nn::functional::conv2d(x, w, padded),
+                 nn::functional::conv2d(x.contiguous(), w, padded)));
 }
 
 TEST_CASE("conv2d: parallel over the batch, deterministic and equal to one thread") {
@@ -121,12 +133,15 @@ TEST_CASE("conv2d: parallel over the batch, deterministic and equal to one threa
     const Tensor x = randn(c.input);
     const Tensor w = randn(c.weight);
     const Tensor b = randn({c.weight[0]});
-    const Tensor gy = randn(nn::functional::conv2d(x, w, b, 1, c.padding).shape());
+    const Tensor gy =
+        randn(nn::functional::conv2d(x, w, nn::functional::Conv2dFuncOptions().padding(c.padding))
+                  .shape());
     auto run = [&](int threads) {
       omp_set_num_threads(threads);
       Tensor xl = x.detach().requires_grad_(), wl = w.detach().requires_grad_();
       Tensor bl = b.detach().requires_grad_();
-      Tensor y = nn::functional::conv2d(xl, wl, bl, 1, c.padding);
+      Tensor y = nn::functional::conv2d(
+          xl, wl, nn::functional::Conv2dFuncOptions().bias(bl).padding(c.padding));
       y.backward(gy);
       return std::vector<Tensor>{y, xl.grad(), wl.grad(), bl.grad()};
     };
@@ -195,7 +210,7 @@ TEST_CASE("Conv2d: parameters, default init and state_dict keys as PyTorch's") {
     CHECK(p.abs().max().item() > 0.8 * bound);  // spread over the range, not all near zero
   }
 
-  nn::Conv2d no_bias(4, 6, {3, 2}, 1, 0, 1, 2, false);
+  nn::Conv2d no_bias(nn::Conv2dOptions(4, 6, {3, 2}).groups(2).bias(false));
   const auto keys = no_bias.named_parameters();
   REQUIRE(keys.size() == 1);
   CHECK(keys[0].first == "weight");
@@ -203,6 +218,53 @@ TEST_CASE("Conv2d: parameters, default init and state_dict keys as PyTorch's") {
   CHECK(no_bias.state_dict().keys() == std::vector<std::string>{"weight"});
   CHECK_FALSE(no_bias.bias.defined());
   CHECK(no_bias.forward(randn({1, 4, 5, 5})).shape() == Shape{1, 6, 3, 4});
+}
+
+TEST_CASE("Conv2d: every option reaches the layer") {
+  nn::Conv2d conv(nn::Conv2dOptions(4, 6, 3).stride(2).padding(1).dilation(2).groups(2));
+  CHECK(conv.options.stride() == nn::Pair(2));
+  CHECK(conv.options.padding() == nn::Pair(1));
+  CHECK(conv.weight.shape() == Shape{6, 2, 3, 3});  // in_channels / groups
+  // (9 + 2 - 2 * 2 - 1) / 2 + 1 = 4 for stride 2, padding 1, dilation 2.
+  CHECK(conv.forward(randn({1, 4, 9, 9})).shape() == Shape{1, 6, 4, 4});
+  const Tensor x = randn({1, 4, 9, 9});
+  const Tensor expected = nn::functional::conv2d(x, conv.weight,
+                                                 nn::functional::Conv2dFuncOptions()
+                                                     .bias(conv.bias)
+                                                     .stride(2)
+                                                     .padding(1)
+                                                     .dilation(2)
+                                                     .groups(2));
+  CHECK(equal(conv.forward(x), expected));
+  CHECK(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).bias(false)).named_parameters().size() == 1);
+}
+
+TEST_CASE("Conv2d: reset_parameters draws again within PyTorch's bounds") {
+  nn::Conv2d conv(nn::Conv2dOptions(3, 8, {3, 2}));
+  const Tensor weight_before = conv.weight.clone(), bias_before = conv.bias.clone();
+  conv.reset_parameters();
+  CHECK_FALSE(equal(conv.weight, weight_before));
+  CHECK_FALSE(equal(conv.bias, bias_before));
+  const double bound = 1.0 / std::sqrt(3.0 * 3 * 2);  // 1 / sqrt(fan_in)
+  CHECK(conv.weight.abs().max().item() <= bound);
+  CHECK(conv.bias.abs().max().item() <= bound);
+  CHECK(conv.weight.abs().max().item() > 0.8 * bound);
+}
+
+TEST_CASE("Conv2d: invalid options fail in the constructor, in PyTorch's words") {
+  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).groups(0)),
+                       "Conv2d: groups must be a positive integer, found 0", Error);
+  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).groups(4)),
+                       "Conv2d: out_channels must be divisible by groups (found 6 and groups=4)",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).stride(0)),
+                       "Conv2d: expected stride > 0, found (0, 0)", Error);
+  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).padding(-1)),
+                       "Conv2d: expected padding >= 0, found (-1, -1)", Error);
+  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).dilation({1, 0})),
+                       "Conv2d: expected dilation > 0, found (1, 0)", Error);
+  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 0)),
+                       "Conv2d: expected kernel_size > 0, found (0, 0)", Error);
 }
 
 TEST_CASE("Conv2d: forward follows its parameters through to(dtype) and load_state_dict") {
@@ -219,10 +281,16 @@ TEST_CASE("Conv2d: forward follows its parameters through to(dtype) and load_sta
 TEST_CASE("Conv2d: prints as PyTorch") {
   auto torch_repr = [](const char* key) { return goldens()["repr"][key].get<std::string>(); };
   CHECK(nn::Conv2d(3, 6, 5).repr() == torch_repr("conv_default"));
-  CHECK(nn::Conv2d(1, 6, 5, 1, 2).repr() == torch_repr("conv_padded"));
-  CHECK(nn::Conv2d(4, 6, {3, 2}, {2, 1}, {1, 2}, {2, 1}, 2, false).repr() ==
-        torch_repr("conv_all"));
-  CHECK(nn::Conv2d(3, 32, {3, 1}, 2).repr() == torch_repr("conv_rect_kernel"));
+  CHECK(nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)).repr() == torch_repr("conv_padded"));
+  CHECK(nn::Conv2d(nn::Conv2dOptions(4, 6, {3, 2})
+                       .stride({2, 1})
+                       .padding({1, 2})
+                       .dilation({2, 1})
+                       .groups(2)
+                       .bias(false))
+            .repr() == torch_repr("conv_all"));
+  CHECK(nn::Conv2d(nn::Conv2dOptions(3, 32, {3, 1}).stride(2)).repr() ==
+        torch_repr("conv_rect_kernel"));
   CHECK(nn::Conv2d(3, 6, 5).type_name() == "Conv2d");
 }
 
@@ -235,7 +303,7 @@ TEST_CASE("conv2d: errors name the op, the expectation and what was found") {
                        "conv2d: expected input with 3 channels (weight (6, 3, 5, 5)), found 4",
                        Error);
   CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 3, 8, 8}), randn({6, 2, 3, 3}),
-                                              Tensor(), 1, 0, 1, 2),
+                                              nn::functional::Conv2dFuncOptions().groups(2)),
                        "conv2d: expected input with 4 channels (weight (6, 2, 3, 3), groups=2), "
                        "found 3",
                        Error);
@@ -243,12 +311,13 @@ TEST_CASE("conv2d: errors name the op, the expectation and what was found") {
                        "conv2d: padded input size per channel (4 x 4) is smaller than the dilated "
                        "kernel (5 x 5); the kernel can't be greater than the input",
                        Error);
-  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 3, 8, 8}), w, randn({5})),
+  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 3, 8, 8}), w,
+                                              nn::functional::Conv2dFuncOptions().bias(randn({5}))),
                        "conv2d: expected bias of shape (6,), found (5,)", Error);
   CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 3, 8, 8}, kFloat64), w),
                        "conv2d: expected weight of dtype float64 (the input's), found float32",
                        Error);
-  CHECK_THROWS_WITH_AS(nn::Conv2d(3, 6, 5, 1, 0, 1, 2),
+  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(3, 6, 5).groups(2)),
                        "Conv2d: in_channels must be divisible by groups (found 3 and groups=2)",
                        Error);
 }

@@ -73,10 +73,24 @@ TEST_CASE("Linear: registration, PyTorch's default initialisation and forward") 
   CHECK(std == doctest::Approx(0.05 / std::sqrt(3.0)).epsilon(0.02));
   CHECK(fc.bias.abs().max().item() <= 0.05);
 
-  nn::Linear no_bias(3, 2, false);
+  nn::Linear no_bias(nn::LinearOptions(3, 2).bias(false));
+  CHECK_FALSE(no_bias.options.bias());
   CHECK(no_bias.named_parameters().size() == 1);
   CHECK_FALSE(no_bias.bias.defined());
   CHECK(no_bias(randn({4, 3})).shape() == Shape{4, 2});
+}
+
+TEST_CASE("Linear: options name the sizes; reset_parameters draws again within the bound") {
+  nn::Linear fc(nn::LinearOptions(2, 5).in_features(16).out_features(3));
+  CHECK(fc.options.in_features() == 16);
+  CHECK(fc.options.out_features() == 3);
+  CHECK(fc.weight.shape() == Shape{3, 16});
+  const Tensor weight_before = fc.weight.clone(), bias_before = fc.bias.clone();
+  fc.reset_parameters();
+  CHECK_FALSE(equal(fc.weight, weight_before));
+  CHECK_FALSE(equal(fc.bias, bias_before));
+  CHECK(fc.weight.abs().max().item() <= 0.25);  // 1 / sqrt(in_features)
+  CHECK(fc.bias.abs().max().item() <= 0.25);
 }
 
 TEST_CASE("Linear: runs in float64 after to(kFloat64)") {

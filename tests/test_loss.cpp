@@ -48,18 +48,26 @@ TEST_CASE("cross_entropy and nll_loss: gradients for every reduction, weight, ig
         const Tensor w = weighted ? weight : Tensor();
         CHECK(gradcheck(
             [&](const std::vector<Tensor>& in) {
-              return F::cross_entropy(in[0], target, w, -100, reduction, smoothing);
+              return F::cross_entropy(
+                  in[0], target,
+                  F::CrossEntropyFuncOptions().weight(w).reduction(reduction).label_smoothing(
+                      smoothing));
             },
             {rand64({6, 4})}));
         CHECK(gradcheck(
             [&](const std::vector<Tensor>& in) {
-              return F::cross_entropy(in[0], target.clamp(0, 3), w, /*ignore_index=*/1, reduction,
-                                      smoothing);
+              return F::cross_entropy(in[0], target.clamp(0, 3),
+                                      F::CrossEntropyFuncOptions()
+                                          .weight(w)
+                                          .ignore_index(1)
+                                          .reduction(reduction)
+                                          .label_smoothing(smoothing));
             },
             {rand64({6, 4})}));
         CHECK(gradcheck(
             [&](const std::vector<Tensor>& in) {
-              return F::nll_loss(in[0], target, w, -100, reduction);
+              return F::nll_loss(in[0], target,
+                                 F::NLLLossFuncOptions().weight(w).reduction(reduction));
             },
             {rand64({6, 4})}));
       }
@@ -68,7 +76,7 @@ TEST_CASE("cross_entropy and nll_loss: gradients for every reduction, weight, ig
   // (N, C, d) inputs with (N, d) targets, and a single (C) sample with a 0-d target.
   const Tensor t_kd = tensor_int64({0, 2, -100, 1, 1, 0}, {2, 3});
   CHECK(gradcheck([&](const std::vector<Tensor>& in) {
-    return F::cross_entropy(in[0], t_kd, Tensor(), -100, "mean", 0.1);
+    return F::cross_entropy(in[0], t_kd, F::CrossEntropyFuncOptions().label_smoothing(0.1));
   }, {rand64({2, 3, 3})}));
   const Tensor t0 = tensor_int64({2}).view({});
   CHECK(gradcheck([&](const std::vector<Tensor>& in) { return F::cross_entropy(in[0], t0); },
@@ -81,7 +89,9 @@ TEST_CASE("cross_entropy: probability targets, gradients into input and target")
     CAPTURE(reduction);
     CHECK(gradcheck(
         [&](const std::vector<Tensor>& in) {
-          return F::cross_entropy(in[0], in[1], Tensor(), -100, reduction, 0.2);
+          return F::cross_entropy(
+              in[0], in[1],
+              F::CrossEntropyFuncOptions().reduction(reduction).label_smoothing(0.2));
         },
         {rand64({3, 4}), F::softmax(randn({3, 4}, kFloat64), 1).requires_grad_(true)}));
   }
@@ -96,7 +106,9 @@ TEST_CASE("mse_loss: gradients for input and target, and broadcasting") {
   for (const char* reduction : {"mean", "sum", "none"}) {
     CAPTURE(reduction);
     CHECK(gradcheck(
-        [&](const std::vector<Tensor>& in) { return F::mse_loss(in[0], in[1], reduction); },
+        [&](const std::vector<Tensor>& in) {
+          return F::mse_loss(in[0], in[1], nn::Reduction(reduction));
+        },
         {rand64({3, 4}), rand64({3, 4})}));
   }
   CHECK(gradcheck([](const std::vector<Tensor>& in) { return F::mse_loss(in[0], in[1]); },
@@ -109,10 +121,13 @@ TEST_CASE("losses: PyTorch's edge cases") {
   const Tensor all_ignored = tensor_int64({-100, -100, -100}, {3});
   // "mean" over no targets is 0 / 0, as in PyTorch.
   CHECK(std::isnan(F::cross_entropy(x, all_ignored).item()));
-  CHECK(std::isnan(F::cross_entropy(x, all_ignored, Tensor(), -100, "mean", 0.1).item()));
-  CHECK(F::cross_entropy(x, all_ignored, Tensor(), -100, "sum").item() == 0.0);
+  CHECK(std::isnan(
+      F::cross_entropy(x, all_ignored, F::CrossEntropyFuncOptions().label_smoothing(0.1)).item()));
+  CHECK(F::cross_entropy(x, all_ignored, F::CrossEntropyFuncOptions().reduction("sum")).item() ==
+        0.0);
   // Ignored entries of "none" are 0; the kept ones equal -log_softmax at the target.
-  const Tensor none = F::cross_entropy(x, tensor_int64({1, -100, 2}, {3}), Tensor(), -100, "none");
+  const Tensor none = F::cross_entropy(x, tensor_int64({1, -100, 2}, {3}),
+                                       F::CrossEntropyFuncOptions().reduction("none"));
   CHECK(none.shape() == Shape{3});
   CHECK(none.at({1}) == 0.0);
   CHECK(none.at({0}) == doctest::Approx(-F::log_softmax(x, 1).at({0, 1})));
@@ -120,30 +135,42 @@ TEST_CASE("losses: PyTorch's edge cases") {
   const Tensor w = tensor({1, 2, 3, 4});
   const Tensor logp = F::log_softmax(x, 1);
   const double expected = -(1 * logp.at({0, 0}) + 4 * logp.at({2, 3})) / 5.0;
-  CHECK(F::nll_loss(logp, tensor_int64({0, -100, 3}, {3}), w).item() ==
+  CHECK(F::nll_loss(logp, tensor_int64({0, -100, 3}, {3}), F::NLLLossFuncOptions().weight(w))
+            .item() ==
         doctest::Approx(expected));
 }
 
 TEST_CASE("loss modules: options, weight buffer, forward") {
   manual_seed(25);
   const Tensor x = randn({5, 3}), t = tensor_int64({0, 2, 1, 1, 0}, {5});
-  nn::CrossEntropyLossOptions options;
-  options.weight = tensor({1, 2, 3});
-  options.reduction = "sum";
-  options.label_smoothing = 0.1;
-  nn::CrossEntropyLoss criterion(options);
+  const Tensor weight = tensor({1, 2, 3});
+  nn::CrossEntropyLoss criterion(nn::CrossEntropyLossOptions()
+                                     .weight(weight)
+                                     .reduction(nn::Reduction::sum)
+                                     .label_smoothing(0.1));
+  CHECK(criterion.options.reduction() == nn::Reduction::sum);
+  CHECK(criterion.options.label_smoothing() == 0.1);
   CHECK(criterion.state_dict().keys() == std::vector<std::string>{"weight"});
-  CHECK(criterion(x, t).item() ==
-        doctest::Approx(F::cross_entropy(x, t, options.weight, -100, "sum", 0.1).item()));
+  const double by_hand = -(F::log_softmax(x, 1) * weight).sum().item() * 0.1 / 3.0 +
+                         0.9 * F::nll_loss(F::log_softmax(x, 1), t,
+                                           F::NLLLossFuncOptions().weight(weight).reduction("sum"))
+                                   .item();
+  CHECK(criterion(x, t).item() == doctest::Approx(by_hand));
   CHECK(nn::CrossEntropyLoss().state_dict().size() == 0);
+  // Every setter reaches the loss: each option alone changes the result.
+  const double plain = nn::CrossEntropyLoss()(x, t).item();
+  CHECK(nn::CrossEntropyLoss(nn::CrossEntropyLossOptions().ignore_index(0))(x, t).item() != plain);
+  CHECK(nn::CrossEntropyLoss(nn::CrossEntropyLossOptions().reduction("sum"))(x, t).item() ==
+        doctest::Approx(5 * plain));
 
-  nn::NLLLossOptions nll_options;
-  nll_options.ignore_index = 2;
-  CHECK(nn::NLLLoss(nll_options)(x, t).item() ==
-        doctest::Approx(F::nll_loss(x, t, Tensor(), 2).item()));
-  nn::MSELossOptions mse_options;
-  mse_options.reduction = nn::Reduction::none;
-  CHECK(nn::MSELoss(mse_options)(x, x * 2.0).shape() == Shape{5, 3});
+  nn::NLLLoss nll(nn::NLLLossOptions().ignore_index(2));
+  CHECK(nll(x, t).item() ==
+        doctest::Approx(F::nll_loss(x, t, F::NLLLossFuncOptions().ignore_index(2)).item()));
+  CHECK(nll(x, t).item() != doctest::Approx(F::nll_loss(x, t).item()));
+  CHECK(nn::MSELoss(nn::MSELossOptions().reduction(nn::Reduction::none))(x, x * 2.0).shape() ==
+        Shape{5, 3});
+  CHECK(nn::MSELoss(nn::MSELossOptions(nn::Reduction::sum))(x, x * 2.0).item() ==
+        doctest::Approx(x.pow(2).sum().item()));
 }
 
 TEST_CASE("losses: errors") {
@@ -164,14 +191,17 @@ TEST_CASE("losses: errors") {
                        Error);
   CHECK_THROWS_WITH_AS(F::nll_loss(x, tensor({0, 1, 1})),
                        "nll_loss: expected a target of int64 class indices, found float32", Error);
-  CHECK_THROWS_WITH_AS(F::nll_loss(x, tensor_int64({0, 1, 1}, {3}), ones({3})),
+  CHECK_THROWS_WITH_AS(F::nll_loss(x, tensor_int64({0, 1, 1}, {3}),
+                                  F::NLLLossFuncOptions().weight(ones({3}))),
                        "nll_loss: weight tensor should be defined either for all 4 classes or no "
                        "classes but got weight tensor of shape: (3,)",
                        Error);
-  CHECK_THROWS_WITH_AS(F::cross_entropy(x, tensor_int64({0, 1, 1}, {3}), Tensor(), -100, "mean", 1.5),
+  CHECK_THROWS_WITH_AS(F::cross_entropy(x, tensor_int64({0, 1, 1}, {3}),
+                                       F::CrossEntropyFuncOptions().label_smoothing(1.5)),
                        "cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: 1.5",
                        Error);
-  CHECK_THROWS_WITH_AS(F::cross_entropy(x, rand({3, 4}), Tensor(), 1),
+  CHECK_THROWS_WITH_AS(F::cross_entropy(x, rand({3, 4}),
+                                       F::CrossEntropyFuncOptions().ignore_index(1)),
                        "cross_entropy: ignore_index is not supported for floating point target",
                        Error);
   CHECK_THROWS_WITH_AS(F::cross_entropy(x, rand({3, 5})),
@@ -186,9 +216,7 @@ TEST_CASE("losses: errors") {
                        "softmax: dimension out of range (expected to be in range of [-2, 1], but "
                        "got 2)",
                        Error);
-  nn::CrossEntropyLossOptions bad;
-  bad.label_smoothing = -0.1;
-  CHECK_THROWS_WITH_AS(nn::CrossEntropyLoss{bad},
+  CHECK_THROWS_WITH_AS(nn::CrossEntropyLoss(nn::CrossEntropyLossOptions().label_smoothing(-0.1)),
                        "CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0. Got: -0.1",
                        Error);
 }

@@ -25,7 +25,7 @@ namespace {
 
 std::shared_ptr<nn::Sequential> make_sequential(double p) {
   return std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Conv2d>(3, 8, 3, /*stride=*/1, /*padding=*/1),
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(3, 8, 3).padding(1)),
       std::make_shared<nn::BatchNorm2d>(8), std::make_shared<nn::ReLU>(),
       std::make_shared<nn::Flatten>(), std::make_shared<nn::Dropout>(p),
       std::make_shared<nn::Linear>(8 * 6 * 6, 5));

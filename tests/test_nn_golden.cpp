@@ -91,8 +91,13 @@ Tensor run_case(const json& c, std::map<std::string, Tensor>& inputs) {
   if (op == "log_softmax") return F::log_softmax(inputs["input"], p.at("dim").get<std::int64_t>());
   if (op == "batch_norm") {
     const Tensor rm = decode(p.at("running_mean")), rv = decode(p.at("running_var"));
-    Tensor out = F::batch_norm(inputs["input"], rm, rv, inputs["weight"], inputs["bias"],
-                               p.at("training"), p.at("momentum"), p.at("eps"));
+    Tensor out = F::batch_norm(inputs["input"], rm, rv,
+                               F::BatchNormFuncOptions()
+                                   .weight(inputs["weight"])
+                                   .bias(inputs["bias"])
+                                   .training(p.at("training"))
+                                   .momentum(p.at("momentum"))
+                                   .eps(p.at("eps")));
     CHECK(rel_error(rm, decode(p.at("running_mean_after"))) <= kTolerance);
     CHECK(rel_error(rv, decode(p.at("running_var_after"))) <= kTolerance);
     return out;
@@ -101,13 +106,24 @@ Tensor run_case(const json& c, std::map<std::string, Tensor>& inputs) {
   if (op == "cross_entropy" || op == "nll_loss") {
     const Tensor target = decode(p.at("target")), weight = optional_param(p, "weight");
     const std::int64_t ignore = p.at("ignore_index");
-    if (op == "nll_loss") return F::nll_loss(inputs["input"], target, weight, ignore, reduction);
-    return F::cross_entropy(inputs["input"], target, weight, ignore, reduction,
-                            p.at("label_smoothing"));
+    if (op == "nll_loss") {
+      return F::nll_loss(
+          inputs["input"], target,
+          F::NLLLossFuncOptions().weight(weight).ignore_index(ignore).reduction(reduction));
+    }
+    return F::cross_entropy(inputs["input"], target,
+                            F::CrossEntropyFuncOptions()
+                                .weight(weight)
+                                .ignore_index(ignore)
+                                .reduction(reduction)
+                                .label_smoothing(p.at("label_smoothing")));
   }
   if (op == "cross_entropy_probs") {
-    return F::cross_entropy(inputs["input"], inputs["target"], optional_param(p, "weight"), -100,
-                            reduction, p.at("label_smoothing"));
+    return F::cross_entropy(inputs["input"], inputs["target"],
+                            F::CrossEntropyFuncOptions()
+                                .weight(optional_param(p, "weight"))
+                                .reduction(reduction)
+                                .label_smoothing(p.at("label_smoothing")));
   }
   if (op == "mse_loss") return F::mse_loss(inputs["input"], inputs["target"], reduction);
   FAIL("unknown op " << op);
@@ -142,7 +158,7 @@ TEST_CASE("BatchNorm2d matches PyTorch over two training steps and in eval") {
     CAPTURE(c.at("name").get<std::string>());
     std::optional<double> momentum;
     if (!p.at("momentum").is_null()) momentum = p.at("momentum").get<double>();
-    nn::BatchNorm2d bn(3, 1e-5, momentum);
+    nn::BatchNorm2d bn(nn::BatchNorm2dOptions(3).momentum(momentum));
     bn.weight.detach().copy_(decode(p.at("weight")));
     bn.bias.detach().copy_(decode(p.at("bias")));
     for (const json& step : c.at("steps")) {
@@ -167,9 +183,14 @@ TEST_CASE("BatchNorm2d matches PyTorch over two training steps and in eval") {
 TEST_CASE("nn modules print exactly PyTorch's repr") {
   auto text = [](const char* key) { return golden().at("reprs").at(key).get<std::string>(); };
   CHECK(nn::Linear(400, 120).repr() == text("linear"));
-  CHECK(nn::Linear(3, 2, false).repr() == text("linear_no_bias"));
+  CHECK(nn::Linear(nn::LinearOptions(3, 2).bias(false)).repr() == text("linear_no_bias"));
   CHECK(nn::BatchNorm2d(16).repr() == text("batch_norm"));
-  CHECK(nn::BatchNorm2d(4, 1e-3, std::nullopt, false, false).repr() == text("batch_norm_options"));
+  CHECK(nn::BatchNorm2d(nn::BatchNorm2dOptions(4)
+                            .eps(1e-3)
+                            .momentum(std::nullopt)
+                            .affine(false)
+                            .track_running_stats(false))
+            .repr() == text("batch_norm_options"));
   CHECK(nn::Dropout().repr() == text("dropout"));
   CHECK(nn::Dropout(0.25).repr() == text("dropout_p"));
   CHECK(nn::ReLU().repr() == text("relu"));
