@@ -65,6 +65,8 @@ TEST_CASE("Flatten and activations") {
   CHECK(allclose(nn::Tanh()(x), x.tanh()));
   CHECK(allclose(nn::Softmax(1)(x), nn::functional::softmax(x, 1)));
   CHECK(allclose(nn::LogSoftmax(-1)(x), nn::functional::log_softmax(x, -1)));
+  CHECK(allclose(nn::Softmax(nn::SoftmaxOptions(1).dim(2))(x), nn::functional::softmax(x, 2)));
+  CHECK(nn::LogSoftmax(nn::LogSoftmaxOptions(0)).options.dim() == 0);
 }
 
 }  // namespace
