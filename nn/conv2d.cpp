@@ -299,6 +299,12 @@ Conv2d::Conv2d(const Conv2dOptions& options_) : options(options_) {
         padding);
   check(dilation.h > 0 && dilation.w > 0, "Conv2d: expected dilation > 0, found ",
         dilation);
+  const std::string& mode = options.padding_mode();
+  check(mode == "zeros" || mode == "reflect" || mode == "replicate" || mode == "circular",
+        "Conv2d: padding_mode must be one of {'zeros', 'reflect', 'replicate', 'circular'}, but "
+        "got padding_mode='", mode, "'");
+  check(mode == "zeros", "Conv2d: padding_mode='", mode, "' is not supported; ember pads with "
+        "zeros only");
 
   weight = register_parameter(
       "weight", empty({out_channels, in_channels / groups, kernel_size.h, kernel_size.w}));

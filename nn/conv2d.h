@@ -27,6 +27,9 @@ class Conv2dOptions {
   Conv2dOptions& dilation(Pair v) { dilation_ = v; return *this; }
   Conv2dOptions& groups(std::int64_t v) { groups_ = v; return *this; }
   Conv2dOptions& bias(bool v) { bias_ = v; return *this; }
+  // PyTorch's "zeros", "reflect", "replicate" or "circular"; ember pads with zeros only, and
+  // the constructor says so for the other three.
+  Conv2dOptions& padding_mode(const std::string& v) { padding_mode_ = v; return *this; }
 
   std::int64_t in_channels() const { return in_channels_; }
   std::int64_t out_channels() const { return out_channels_; }
@@ -36,6 +39,7 @@ class Conv2dOptions {
   Pair dilation() const { return dilation_; }
   std::int64_t groups() const { return groups_; }
   bool bias() const { return bias_; }
+  const std::string& padding_mode() const { return padding_mode_; }
 
  private:
   std::int64_t in_channels_;
@@ -46,6 +50,7 @@ class Conv2dOptions {
   Pair dilation_ = 1;
   std::int64_t groups_ = 1;
   bool bias_ = true;
+  std::string padding_mode_ = "zeros";
 };
 
 // Holds weight (out_channels, in_channels / groups, kH, kW) and, when options.bias(), bias

@@ -265,6 +265,15 @@ TEST_CASE("Conv2d: invalid options fail in the constructor, in PyTorch's words")
                        "Conv2d: expected dilation > 0, found (1, 0)", Error);
   CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 0)),
                        "Conv2d: expected kernel_size > 0, found (0, 0)", Error);
+  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).padding_mode("same")),
+                       "Conv2d: padding_mode must be one of {'zeros', 'reflect', 'replicate', "
+                       "'circular'}, but got padding_mode='same'",
+                       Error);
+  CHECK_THROWS_WITH_AS(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).padding_mode("reflect")),
+                       "Conv2d: padding_mode='reflect' is not supported; ember pads with zeros only",
+                       Error);
+  CHECK(nn::Conv2d(nn::Conv2dOptions(4, 6, 3).padding_mode("zeros")).options.padding_mode() ==
+        "zeros");
 }
 
 TEST_CASE("Conv2d: forward follows its parameters through to(dtype) and load_state_dict") {
