@@ -1,46 +1,51 @@
 // ember's public API in one include: tensors and autograd, layers, optimizers, checkpoints,
-// data. `#include "ember.h"` and link the `ember` library.
+// data and the training-run helpers. `#include <ember/ember.h>` and link `ember::ember`.
 #pragma once
 
-// Tensors and autograd.
-#include "tensor/autograd.h"
-#include "tensor/dtype.h"
-#include "tensor/error.h"
-#include "tensor/factories.h"
-#include "tensor/generator.h"
-#include "tensor/ops.h"
-#include "tensor/tensor.h"
+// Value: the Python-like tree that state_dicts and checkpoints are made of.
+#include "ember/core/value.h"
+
+// Tensors and autograd, and the finite-difference gradient check (torch.autograd.gradcheck).
+#include "ember/tensor/gradcheck.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dtype.h"
+#include "ember/tensor/error.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/generator.h"
+#include "ember/tensor/ops.h"
+#include "ember/tensor/tensor.h"
 
 // Layers, functions, losses, initialisation (torch.nn).
-#include "nn/activation.h"
-#include "nn/adaptive_avg_pool2d.h"
-#include "nn/avg_pool2d.h"
-#include "nn/batch_norm.h"
-#include "nn/conv2d.h"
-#include "nn/dropout.h"
-#include "nn/flatten.h"
-#include "nn/functional.h"
-#include "nn/init.h"
-#include "nn/linear.h"
-#include "nn/loss.h"
-#include "nn/max_pool2d.h"
-#include "nn/module.h"
-#include "nn/module_list.h"
-#include "nn/sequential.h"
-#include "nn/state_dict.h"
+#include "ember/nn/activation.h"
+#include "ember/nn/adaptive_avg_pool2d.h"
+#include "ember/nn/avg_pool2d.h"
+#include "ember/nn/batch_norm.h"
+#include "ember/nn/conv2d.h"
+#include "ember/nn/dropout.h"
+#include "ember/nn/flatten.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/init.h"
+#include "ember/nn/linear.h"
+#include "ember/nn/loss.h"
+#include "ember/nn/max_pool2d.h"
+#include "ember/nn/module.h"
+#include "ember/nn/module_list.h"
+#include "ember/nn/sequential.h"
+#include "ember/nn/state_dict.h"
 
 // Optimizers and learning-rate schedulers (torch.optim).
-#include "optim/optim.h"
+#include "ember/optim/optim.h"
 
 // Checkpoints: PyTorch's .pt format and safetensors (torch.save / torch.load).
-#include "serialize/serialize.h"
-#include "serialize/value.h"
+#include "ember/serialize/serialize.h"
 
-// Data: datasets, the loader, and the training-program helpers.
-#include "data/cifar10.h"
-#include "data/data_loader.h"
-#include "data/dataset.h"
-#include "data/idx.h"
-#include "data/metrics.h"
-#include "data/plot.h"
-#include "data/progress.h"
+// Data: datasets and the loader (torch.utils.data, torchvision.datasets).
+#include "ember/data/cifar10.h"
+#include "ember/data/data_loader.h"
+#include "ember/data/dataset.h"
+#include "ember/data/idx.h"
+
+// A training run's helpers: progress bar, metrics CSV and plot.
+#include "ember/train/metrics.h"
+#include "ember/train/plot.h"
+#include "ember/train/progress.h"

@@ -24,10 +24,10 @@
 #include <vector>
 
 #include "bench/gemm_rate.h"
-#include "nn/functional.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/gemm.h"
+#include "ember/nn/functional.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/gemm.h"
 
 using namespace ember;
 

@@ -7,8 +7,8 @@
 #include <omp.h>
 
 #include "bench/rate.h"
-#include "tensor/gemm.h"
-#include "tensor/packet.h"
+#include "ember/tensor/gemm.h"
+#include "ember/tensor/packet.h"
 
 namespace ember::bench {
 

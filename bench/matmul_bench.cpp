@@ -15,8 +15,8 @@
 #include <cstring>
 #include <vector>
 
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 namespace {
 

@@ -11,8 +11,8 @@
 #include <cstring>
 #include <string>
 
-#include "serialize/serialize.h"
-#include "tensor/factories.h"
+#include "ember/serialize/serialize.h"
+#include "ember/tensor/factories.h"
 
 using namespace ember;
 using Clock = std::chrono::steady_clock;

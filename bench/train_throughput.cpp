@@ -16,16 +16,16 @@
 #include <CLI/CLI.hpp>
 #include <omp.h>
 
-#include "nn/activation.h"
-#include "nn/conv2d.h"
-#include "nn/flatten.h"
-#include "nn/functional.h"
-#include "nn/linear.h"
-#include "nn/max_pool2d.h"
-#include "nn/sequential.h"
-#include "optim/sgd.h"
-#include "tensor/factories.h"
-#include "tensor/generator.h"
+#include "ember/nn/activation.h"
+#include "ember/nn/conv2d.h"
+#include "ember/nn/flatten.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/linear.h"
+#include "ember/nn/max_pool2d.h"
+#include "ember/nn/sequential.h"
+#include "ember/optim/sgd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/generator.h"
 
 namespace {
 

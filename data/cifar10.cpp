@@ -1,8 +1,8 @@
 // CIFAR-10 binary records -> (N,3,32,32) float32 images and int64 labels.
-#include "data/cifar10.h"
+#include "ember/data/cifar10.h"
 
-#include "data/file_bytes.h"
-#include "tensor/factories.h"
+#include "ember/data/file_bytes.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::data {
 

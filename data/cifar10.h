@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "data/dataset.h"
-#include "data/normalize.h"
+#include "ember/data/dataset.h"
+#include "ember/data/normalize.h"
 
 namespace ember::data {
 

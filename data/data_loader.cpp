@@ -1,10 +1,10 @@
 // DataLoader: per-epoch order, batch slicing, and the saved position.
-#include "data/data_loader.h"
+#include "ember/data/data_loader.h"
 
 #include <algorithm>
 #include <numeric>
 
-#include "tensor/factories.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::data {
 

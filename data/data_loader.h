@@ -32,9 +32,9 @@
 #include <optional>
 #include <vector>
 
-#include "data/dataset.h"
-#include "serialize/value.h"
-#include "tensor/generator.h"
+#include "ember/data/dataset.h"
+#include "ember/core/value.h"
+#include "ember/tensor/generator.h"
 
 namespace ember::data {
 

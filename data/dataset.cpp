@@ -1,9 +1,9 @@
 // Dataset's default batching and TensorDataset's row-copying one.
-#include "data/dataset.h"
+#include "ember/data/dataset.h"
 
 #include <cstring>
 
-#include "tensor/factories.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::data {
 

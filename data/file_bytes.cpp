@@ -1,5 +1,5 @@
 // read_file_bytes through zlib's gz* API, which passes plain files through unchanged.
-#include "data/file_bytes.h"
+#include "ember/data/file_bytes.h"
 
 #include <zlib.h>
 
@@ -8,7 +8,7 @@
 #include <memory>
 #include <sys/stat.h>
 
-#include "tensor/error.h"
+#include "ember/tensor/error.h"
 
 namespace ember::data {
 

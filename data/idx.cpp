@@ -1,11 +1,11 @@
 // IDX parsing (big-endian header, byte payload) and the MNIST dataset built from two files.
-#include "data/idx.h"
+#include "ember/data/idx.h"
 
 #include <cstdio>
 #include <cstring>
 
-#include "data/file_bytes.h"
-#include "tensor/factories.h"
+#include "ember/data/file_bytes.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::data {
 

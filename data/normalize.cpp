@@ -1,5 +1,5 @@
 // Normalize: per-channel (x - mean) / std in float32.
-#include "data/normalize.h"
+#include "ember/data/normalize.h"
 
 #include <utility>
 

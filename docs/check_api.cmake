@@ -3,7 +3,7 @@
 #   cmake -DSOURCE_DIR=<ember checkout> -P docs/check_api.cmake
 #
 # The page is written by hand; this script reads the public headers (ember.h and what it
-# includes, transitively, under tensor/ nn/ optim/ serialize/ data/) and fails, naming the
+# includes, transitively, as "ember/<folder>/...") and fails, naming the
 # header or the line of api.md, when
 #   1. a public name the headers declare is missing from the page's tables: every class that
 #      derives, directly or through others, from nn::Module, optim::Optimizer or
@@ -92,8 +92,8 @@ while(queue)
   string(REGEX MATCHALL "(^|\n)[ \t]*#[ \t]*include[ \t]*\"[^\"]+\"" includes "${raw}")
   foreach(line IN LISTS includes)
     string(REGEX REPLACE ".*\"([^\"]+)\"" "\\1" included "${line}")
-    if(included MATCHES "^(tensor|nn|optim|serialize|data)/")
-      list(APPEND queue "${included}")
+    if(included MATCHES "^ember/((core|tensor|nn|optim|serialize|data|train)/.*)")
+      list(APPEND queue "${CMAKE_MATCH_1}")
     endif()
   endforeach()
 endwhile()

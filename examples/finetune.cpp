@@ -21,20 +21,20 @@
 
 #include <CLI/CLI.hpp>
 
-#include "data/data_loader.h"
-#include "data/idx.h"
-#include "nn/batch_norm.h"
-#include "nn/conv2d.h"
-#include "nn/functional.h"
-#include "nn/init.h"
-#include "nn/linear.h"
-#include "nn/max_pool2d.h"
-#include "nn/module.h"
-#include "optim/sgd.h"
-#include "serialize/serialize.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/generator.h"
+#include "ember/data/data_loader.h"
+#include "ember/data/idx.h"
+#include "ember/nn/batch_norm.h"
+#include "ember/nn/conv2d.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/init.h"
+#include "ember/nn/linear.h"
+#include "ember/nn/max_pool2d.h"
+#include "ember/nn/module.h"
+#include "ember/optim/sgd.h"
+#include "ember/serialize/serialize.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/generator.h"
 
 using namespace ember;
 

@@ -10,8 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "ember.h"
-#include "examples/the_model_class.h"
+#include <ember/ember.h>
+#include "the_model_class.h"
 
 using namespace ember;
 

@@ -11,11 +11,11 @@
 #include <cstdint>
 #include <memory>
 
-#include "nn/conv2d.h"
-#include "nn/functional.h"
-#include "nn/linear.h"
-#include "nn/max_pool2d.h"
-#include "nn/module.h"
+#include "ember/nn/conv2d.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/linear.h"
+#include "ember/nn/max_pool2d.h"
+#include "ember/nn/module.h"
 
 namespace ember::examples {
 

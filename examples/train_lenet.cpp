@@ -24,16 +24,16 @@
 
 #include <CLI/CLI.hpp>
 
-#include "data/data_loader.h"
-#include "data/idx.h"
-#include "data/metrics.h"
-#include "data/plot.h"
-#include "data/progress.h"
-#include "examples/the_model_class.h"
-#include "optim/sgd.h"
-#include "serialize/serialize.h"
-#include "tensor/autograd.h"
-#include "tensor/generator.h"
+#include "ember/data/data_loader.h"
+#include "ember/data/idx.h"
+#include "ember/train/metrics.h"
+#include "ember/train/plot.h"
+#include "ember/train/progress.h"
+#include "the_model_class.h"
+#include "ember/optim/sgd.h"
+#include "ember/serialize/serialize.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/generator.h"
 
 using namespace ember;
 

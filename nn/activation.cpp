@@ -1,9 +1,9 @@
 // Activation modules, and F::relu. The math (and each backward) lives in tensor/unary.cpp and
 // nn/softmax.cpp; these classes only make it a layer.
-#include "nn/activation.h"
+#include "ember/nn/activation.h"
 
-#include "nn/functional.h"
-#include "tensor/ops.h"
+#include "ember/nn/functional.h"
+#include "ember/tensor/ops.h"
 
 namespace ember::nn {
 

@@ -1,10 +1,10 @@
 // Adaptive average pooling: forward and backward kernels and the AdaptiveAvgPool2d layer.
-#include "nn/adaptive_avg_pool2d.h"
+#include "ember/nn/adaptive_avg_pool2d.h"
 
-#include "nn/functional.h"
-#include "nn/pool_utils.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/pool_utils.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::nn {
 namespace {

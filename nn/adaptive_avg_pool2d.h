@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "nn/conv_utils.h"
-#include "nn/module.h"
+#include "ember/nn/conv_utils.h"
+#include "ember/nn/module.h"
 
 namespace ember::nn {
 

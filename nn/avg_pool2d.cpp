@@ -1,13 +1,13 @@
 // Average pooling: forward and backward kernels (one window rule shared by both) and the
 // AvgPool2d layer.
-#include "nn/avg_pool2d.h"
+#include "ember/nn/avg_pool2d.h"
 
 #include <algorithm>
 
-#include "nn/functional.h"
-#include "nn/pool_utils.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/pool_utils.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::nn {
 namespace {

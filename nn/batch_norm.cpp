@@ -1,15 +1,15 @@
 // Batch normalisation: F::batch_norm forward and backward as per-channel loops, and BatchNorm2d.
-#include "nn/batch_norm.h"
+#include "ember/nn/batch_norm.h"
 
 #include <cmath>
 #include <vector>
 
-#include "nn/functional.h"
-#include "nn/init.h"
-#include "tensor/python_repr.h"
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/init.h"
+#include "ember/tensor/python_repr.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::nn {
 namespace {

@@ -1,7 +1,7 @@
 // Conv2d: the convolution kernels (im2col + GEMM, or nn/conv_direct.h for few input channels),
 // forward and backward side by side, their autograd node, and the layer that holds the
 // parameters.
-#include "nn/conv2d.h"
+#include "ember/nn/conv2d.h"
 
 #include <omp.h>
 
@@ -10,14 +10,14 @@
 #include <cmath>
 #include <vector>
 
-#include "nn/conv_direct.h"
-#include "nn/conv_im2col.h"
-#include "nn/functional.h"
-#include "nn/init.h"
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
-#include "tensor/gemm.h"
+#include "ember/nn/conv_direct.h"
+#include "ember/nn/conv_im2col.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/init.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/gemm.h"
 
 namespace ember::nn {
 namespace {

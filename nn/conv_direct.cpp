@@ -3,14 +3,14 @@
 // They are written with Eigen's packet primitives (ploadu, pmadd, ...): one packet is one SIMD
 // register (8 floats with AVX), and pmadd is a fused multiply-add where the CPU has one. Eigen
 // picks the instruction set from the compiler flags, as it does for its own GEMM.
-#include "nn/conv_direct.h"
+#include "ember/nn/conv_direct.h"
 
 #include <Eigen/Core>
 #include <algorithm>
 #include <vector>
 
-#include "tensor/packet.h"
-#include "tensor/static_count.h"
+#include "ember/tensor/packet.h"
+#include "ember/tensor/static_count.h"
 
 namespace ember::nn::detail {
 namespace {

@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "nn/conv_im2col.h"
+#include "ember/nn/conv_im2col.h"
 
 namespace ember::nn::detail {
 

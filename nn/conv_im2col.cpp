@@ -1,11 +1,11 @@
 // im2col / col2im kernels (see nn/conv_im2col.h), for float and double.
-#include "nn/conv_im2col.h"
+#include "ember/nn/conv_im2col.h"
 
 #include <Eigen/Core>
 #include <algorithm>
 
-#include "tensor/packet.h"
-#include "tensor/static_count.h"
+#include "ember/tensor/packet.h"
+#include "ember/tensor/static_count.h"
 
 namespace ember::nn::detail {
 namespace {

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "tensor/scratch.h"
+#include "ember/tensor/scratch.h"
 
 namespace ember::nn::detail {
 

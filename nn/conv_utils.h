@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tensor/error.h"
+#include "ember/tensor/error.h"
 
 namespace ember::nn {
 

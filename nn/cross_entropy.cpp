@@ -3,11 +3,11 @@
 #include <cmath>
 #include <vector>
 
-#include "nn/functional.h"
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/nn/functional.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 namespace ember::nn::functional {
 namespace {

@@ -1,14 +1,14 @@
 // Dropout: F::dropout (a Bernoulli mask, forward and backward) and the Dropout module.
-#include "nn/dropout.h"
+#include "ember/nn/dropout.h"
 
 #include <type_traits>
 
-#include "nn/functional.h"
-#include "tensor/python_repr.h"
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/nn/functional.h"
+#include "ember/tensor/python_repr.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 namespace ember::nn {
 namespace {

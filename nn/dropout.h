@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "nn/module.h"
-#include "tensor/generator.h"
+#include "ember/nn/module.h"
+#include "ember/tensor/generator.h"
 
 namespace ember::nn {
 

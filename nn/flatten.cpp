@@ -1,5 +1,5 @@
 // Flatten: a layer around Tensor::flatten (whose backward reshapes the gradient back).
-#include "nn/flatten.h"
+#include "ember/nn/flatten.h"
 
 namespace ember::nn {
 

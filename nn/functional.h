@@ -8,13 +8,13 @@
 
 #include <cstdint>
 
-#include "nn/avg_pool2d.h"
-#include "nn/conv_utils.h"
-#include "nn/loss.h"
-#include "nn/max_pool2d.h"
-#include "nn/reduction.h"
-#include "tensor/generator.h"
-#include "tensor/tensor.h"
+#include "ember/nn/avg_pool2d.h"
+#include "ember/nn/conv_utils.h"
+#include "ember/nn/loss.h"
+#include "ember/nn/max_pool2d.h"
+#include "ember/nn/reduction.h"
+#include "ember/tensor/generator.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember::nn::functional {
 

@@ -1,12 +1,12 @@
 // torch.nn.init: the fills, and the fan and gain formulas the Glorot and He schemes are built on.
-#include "nn/init.h"
+#include "ember/nn/init.h"
 
 #include <cmath>
 #include <type_traits>
 
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::nn::init {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <utility>
 
-#include "tensor/generator.h"
-#include "tensor/tensor.h"
+#include "ember/tensor/generator.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember::nn::init {
 

@@ -1,16 +1,16 @@
 // Linear: F::linear as one GEMM (tensor/gemm.h) forward and two in backward, and the Linear
 // module.
-#include "nn/linear.h"
+#include "ember/nn/linear.h"
 
 #include <Eigen/Core>
 #include <cmath>
 
-#include "nn/functional.h"
-#include "nn/init.h"
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
-#include "tensor/gemm.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/init.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/gemm.h"
 
 namespace ember::nn {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "nn/module.h"
+#include "ember/nn/module.h"
 
 namespace ember::nn {
 

@@ -1,7 +1,7 @@
 // Loss modules: options checked in the constructor, the math in the functional forms.
-#include "nn/loss.h"
+#include "ember/nn/loss.h"
 
-#include "nn/functional.h"
+#include "ember/nn/functional.h"
 
 namespace ember::nn {
 

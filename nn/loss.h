@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "nn/module.h"
-#include "nn/reduction.h"
+#include "ember/nn/module.h"
+#include "ember/nn/reduction.h"
 
 namespace ember::nn {
 

@@ -1,15 +1,15 @@
 // Max pooling: the forward kernel that records each window's argmax, the backward that routes
 // the gradient to it, and the MaxPool2d layer.
-#include "nn/max_pool2d.h"
+#include "ember/nn/max_pool2d.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "nn/functional.h"
-#include "nn/pool_utils.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/pool_utils.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::nn {
 namespace {

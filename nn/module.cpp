@@ -1,5 +1,5 @@
 // Module: registration, the views derived from it, state_dict loading and PyTorch's repr.
-#include "nn/module.h"
+#include "ember/nn/module.h"
 
 #include <cxxabi.h>
 
@@ -10,8 +10,8 @@
 #include <sstream>
 #include <typeinfo>
 
-#include "tensor/autograd.h"
-#include "tensor/strided.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/strided.h"
 
 namespace ember::nn {
 

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "nn/state_dict.h"
-#include "tensor/tensor.h"
+#include "ember/nn/state_dict.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember::nn {
 

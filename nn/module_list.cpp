@@ -1,5 +1,5 @@
 // ModuleList: registration under "0", "1", ... and indexing.
-#include "nn/module_list.h"
+#include "ember/nn/module_list.h"
 
 namespace ember::nn {
 

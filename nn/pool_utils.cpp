@@ -1,5 +1,5 @@
 // Argument checks and output geometry shared by max_pool2d and avg_pool2d.
-#include "nn/pool_utils.h"
+#include "ember/nn/pool_utils.h"
 
 namespace ember::nn::detail {
 

@@ -4,9 +4,9 @@
 
 #include <cstdint>
 
-#include "nn/conv_utils.h"
-#include "tensor/dispatch.h"
-#include "tensor/tensor.h"
+#include "ember/nn/conv_utils.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember::nn::detail {
 

@@ -1,7 +1,7 @@
 // Parsing and naming PyTorch's reduction strings.
-#include "nn/reduction.h"
+#include "ember/nn/reduction.h"
 
-#include "tensor/error.h"
+#include "ember/tensor/error.h"
 
 namespace ember::nn {
 

@@ -1,5 +1,5 @@
 // Sequential: registration under "0", "1", ... and the chained forward.
-#include "nn/sequential.h"
+#include "ember/nn/sequential.h"
 
 namespace ember::nn {
 

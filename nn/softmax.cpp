@@ -4,11 +4,11 @@
 #include <cmath>
 #include <limits>
 
-#include "nn/functional.h"
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
-#include "tensor/strided.h"
+#include "ember/nn/functional.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/strided.h"
 
 namespace ember::nn::functional {
 namespace {

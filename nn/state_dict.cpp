@@ -1,5 +1,5 @@
 // StateDict: ordered key -> tensor storage and its conversion to and from Value.
-#include "nn/state_dict.h"
+#include "ember/nn/state_dict.h"
 
 #include <algorithm>
 

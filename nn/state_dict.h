@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "serialize/value.h"
-#include "tensor/tensor.h"
+#include "ember/core/value.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember::nn {
 

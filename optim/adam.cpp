@@ -1,16 +1,16 @@
 // Adam's and AdamW's update, one fused loop per parameter, following _single_tensor_adam in
 // torch/optim/adam.py and _single_tensor_adamw in torch/optim/adamw.py (PyTorch 1.13)
 // operation for operation.
-#include "optim/adam.h"
+#include "ember/optim/adam.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "optim/dispatch_flags.h"
-#include "optim/for_chunks.h"
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
+#include "ember/optim/dispatch_flags.h"
+#include "ember/optim/for_chunks.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::optim {
 

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "optim/optimizer.h"
+#include "ember/optim/optimizer.h"
 
 namespace ember::optim {
 

@@ -1,6 +1,6 @@
 // The epoch-driven LR schedulers, following torch/optim/lr_scheduler.py (PyTorch 1.13): the
 // base class's step() and state_dict, and each scheduler's chainable get_lr().
-#include "optim/lr_scheduler.h"
+#include "ember/optim/lr_scheduler.h"
 
 #include <algorithm>
 #include <cmath>

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "optim/optimizer.h"
-#include "serialize/value.h"
+#include "ember/optim/optimizer.h"
+#include "ember/core/value.h"
 
 namespace ember::optim {
 

@@ -1,12 +1,12 @@
 // Optimizer base: the parts of OptimizerBase that don't depend on the options' type — the
 // parameter checks, zero_grad, and the structure of a state_dict as torch/optim/optimizer.py
 // (PyTorch 1.13) reads it — and the readers of param_group keys (option_keys.h).
-#include "optim/optimizer.h"
+#include "ember/optim/optimizer.h"
 
 #include <algorithm>
 #include <unordered_set>
 
-#include "tensor/autograd.h"
+#include "ember/tensor/autograd.h"
 
 namespace ember::optim {
 

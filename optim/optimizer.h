@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "optim/option_keys.h"
-#include "serialize/value.h"
-#include "tensor/tensor.h"
+#include "ember/optim/option_keys.h"
+#include "ember/core/value.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember::optim {
 

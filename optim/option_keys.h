@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "serialize/value.h"
+#include "ember/core/value.h"
 
 namespace ember::optim {
 

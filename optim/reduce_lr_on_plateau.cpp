@@ -1,5 +1,5 @@
 // ReduceLROnPlateau, following torch/optim/lr_scheduler.py (PyTorch 1.13).
-#include "optim/reduce_lr_on_plateau.h"
+#include "ember/optim/reduce_lr_on_plateau.h"
 
 #include <algorithm>
 #include <cstdio>

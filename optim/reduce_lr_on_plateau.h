@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "optim/optimizer.h"
-#include "serialize/value.h"
+#include "ember/optim/optimizer.h"
+#include "ember/core/value.h"
 
 namespace ember::optim {
 

@@ -1,12 +1,12 @@
 // SGD's update, one fused loop per parameter, following _single_tensor_sgd in
 // torch/optim/sgd.py (PyTorch 1.13) operation for operation.
-#include "optim/sgd.h"
+#include "ember/optim/sgd.h"
 
-#include "optim/dispatch_flags.h"
-#include "optim/for_chunks.h"
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
+#include "ember/optim/dispatch_flags.h"
+#include "ember/optim/for_chunks.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::optim {
 

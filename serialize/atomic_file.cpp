@@ -1,5 +1,5 @@
 // AtomicFile: temporary file, fsync, rename, fsync of the directory.
-#include "serialize/atomic_file.h"
+#include "ember/serialize/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <random>
 
-#include "serialize/serialize_error.h"
+#include "ember/serialize/serialize_error.h"
 
 namespace ember::serialize {
 

@@ -1,5 +1,5 @@
 // CRC-32 in parallel chunks joined with zlib's crc32_combine.
-#include "serialize/crc32.h"
+#include "ember/serialize/crc32.h"
 
 #include <zlib.h>
 

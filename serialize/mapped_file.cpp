@@ -1,5 +1,5 @@
 // MappedFile: open, fstat, mmap read-only with the pages read ahead, then allow writes.
-#include "serialize/mapped_file.h"
+#include "ember/serialize/mapped_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "serialize/serialize_error.h"
+#include "ember/serialize/serialize_error.h"
 
 namespace ember::serialize {
 

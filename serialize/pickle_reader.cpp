@@ -1,15 +1,15 @@
 // The restricted pickle machine: opcodes, allow-listed globals, tensor rebuilding, and the
 // conversion of the object graph into a Value. Opcode reference: CPython Lib/pickle.py and
 // Lib/pickletools.py; allow-list: torch/_weights_only_unpickler.py.
-#include "serialize/pickle_reader.h"
+#include "ember/serialize/pickle_reader.h"
 
 #include <cstring>
 #include <deque>
 #include <unordered_map>
 #include <vector>
 
-#include "serialize/serialize_error.h"
-#include "serialize/torch_names.h"
+#include "ember/serialize/serialize_error.h"
+#include "ember/serialize/torch_names.h"
 
 namespace ember::serialize {
 

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "serialize/value.h"
-#include "tensor/storage.h"
+#include "ember/core/value.h"
+#include "ember/tensor/storage.h"
 
 namespace ember::serialize {
 

@@ -1,11 +1,11 @@
 // The protocol-2 pickler: the same opcodes CPython's pickle.Pickler chooses for each type.
-#include "serialize/pickle_writer.h"
+#include "ember/serialize/pickle_writer.h"
 
 #include <cstring>
 #include <unordered_map>
 
-#include "serialize/torch_names.h"
-#include "tensor/error.h"
+#include "ember/serialize/torch_names.h"
+#include "ember/tensor/error.h"
 
 namespace ember::serialize {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "serialize/value.h"
-#include "tensor/storage.h"
+#include "ember/core/value.h"
+#include "ember/tensor/storage.h"
 
 namespace ember::serialize {
 

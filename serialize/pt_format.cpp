@@ -1,17 +1,17 @@
 // .pt files: zip records in and out, storages shared with the mapping, the legacy format
 // recognised. Reference: torch/serialization.py (_save, _load) and
 // caffe2/serialize/inline_container.cc (PyTorchStreamWriter/Reader).
-#include "serialize/pt_format.h"
+#include "ember/serialize/pt_format.h"
 
 #include <cstring>
 #include <unordered_map>
 
-#include "serialize/atomic_file.h"
-#include "serialize/pickle_reader.h"
-#include "serialize/pickle_writer.h"
-#include "serialize/serialize_error.h"
-#include "serialize/zip_reader.h"
-#include "serialize/zip_writer.h"
+#include "ember/serialize/atomic_file.h"
+#include "ember/serialize/pickle_reader.h"
+#include "ember/serialize/pickle_writer.h"
+#include "ember/serialize/serialize_error.h"
+#include "ember/serialize/zip_reader.h"
+#include "ember/serialize/zip_writer.h"
 
 namespace ember::serialize {
 

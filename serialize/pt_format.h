@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "serialize/mapped_file.h"
-#include "serialize/value.h"
+#include "ember/serialize/mapped_file.h"
+#include "ember/core/value.h"
 
 namespace ember::serialize {
 

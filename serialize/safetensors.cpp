@@ -1,5 +1,5 @@
 // safetensors reading and writing with nlohmann::json for the header.
-#include "serialize/safetensors.h"
+#include "ember/serialize/safetensors.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "serialize/atomic_file.h"
-#include "serialize/serialize_error.h"
-#include "serialize/torch_names.h"
+#include "ember/serialize/atomic_file.h"
+#include "ember/serialize/serialize_error.h"
+#include "ember/serialize/torch_names.h"
 
 namespace ember::serialize {
 

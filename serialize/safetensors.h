@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "serialize/mapped_file.h"
-#include "serialize/pt_format.h"
-#include "serialize/value.h"
+#include "ember/serialize/mapped_file.h"
+#include "ember/serialize/pt_format.h"
+#include "ember/core/value.h"
 
 namespace ember::serialize {
 

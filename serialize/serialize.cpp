@@ -1,9 +1,9 @@
 // The public save/load entry points: pick the format, turn stray errors into SerializeError.
-#include "serialize/serialize.h"
+#include "ember/serialize/serialize.h"
 
-#include "serialize/mapped_file.h"
-#include "serialize/safetensors.h"
-#include "serialize/zip_reader.h"
+#include "ember/serialize/mapped_file.h"
+#include "ember/serialize/safetensors.h"
+#include "ember/serialize/zip_reader.h"
 
 namespace ember {
 

@@ -14,9 +14,9 @@
 #include <map>
 #include <string>
 
-#include "serialize/pt_format.h"
-#include "serialize/serialize_error.h"
-#include "serialize/value.h"
+#include "ember/serialize/pt_format.h"
+#include "ember/serialize/serialize_error.h"
+#include "ember/core/value.h"
 
 namespace ember {
 

@@ -1,5 +1,5 @@
 // SerializeError: builds the one-line message from its parts.
-#include "serialize/serialize_error.h"
+#include "ember/serialize/serialize_error.h"
 
 namespace ember {
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "tensor/error.h"
+#include "ember/tensor/error.h"
 
 namespace ember {
 

@@ -1,5 +1,5 @@
 // Name tables for PyTorch's storage classes and safetensors' dtype codes.
-#include "serialize/torch_names.h"
+#include "ember/serialize/torch_names.h"
 
 #include <utility>
 

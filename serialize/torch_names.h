@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "tensor/dtype.h"
+#include "ember/tensor/dtype.h"
 
 namespace ember::serialize {
 

@@ -1,11 +1,11 @@
 // ZipReader: end records, zip64, central directory, local headers; all bounds-checked.
 // Layout reference: PKWARE APPNOTE.TXT 4.3.7, 4.3.12, 4.3.14-16, 4.5.3.
-#include "serialize/zip_reader.h"
+#include "ember/serialize/zip_reader.h"
 
 #include <cstdio>
 
-#include "serialize/crc32.h"
-#include "serialize/serialize_error.h"
+#include "ember/serialize/crc32.h"
+#include "ember/serialize/serialize_error.h"
 
 namespace ember::serialize {
 

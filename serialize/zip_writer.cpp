@@ -1,10 +1,10 @@
 // ZipWriter: local headers with 64-byte aligned data, central directory, zip64 when needed.
 // Layout reference: PKWARE APPNOTE.TXT sections 4.3.7 (local header), 4.3.12 (central
 // directory), 4.3.14-16 (zip64 end records), 4.5.3 (zip64 extra field).
-#include "serialize/zip_writer.h"
+#include "ember/serialize/zip_writer.h"
 
-#include "serialize/crc32.h"
-#include "tensor/error.h"
+#include "ember/serialize/crc32.h"
+#include "ember/tensor/error.h"
 
 namespace ember::serialize {
 

@@ -1,12 +1,12 @@
 // The caching allocator: exact-size free lists under one mutex.
-#include "tensor/allocator.h"
+#include "ember/tensor/allocator.h"
 
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
 
-#include "tensor/error.h"
+#include "ember/tensor/error.h"
 
 namespace ember {
 

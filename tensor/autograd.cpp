@@ -1,10 +1,10 @@
 // The autograd engine: recording nodes, and running backward in reverse topological order.
-#include "tensor/autograd.h"
+#include "ember/tensor/autograd.h"
 
 #include <unordered_map>
 
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 namespace ember {
 

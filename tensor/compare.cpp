@@ -3,10 +3,10 @@
 #include <cmath>
 #include <functional>
 
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
-#include "tensor/strided.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
+#include "ember/tensor/strided.h"
 
 namespace ember {
 namespace {

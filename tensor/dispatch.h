@@ -3,8 +3,8 @@
 
 #include <cstdint>
 
-#include "tensor/dtype.h"
-#include "tensor/error.h"
+#include "ember/tensor/dtype.h"
+#include "ember/tensor/error.h"
 
 namespace ember::detail {
 

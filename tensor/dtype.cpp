@@ -1,9 +1,9 @@
 // Dtype facts: sizes, names, promotion, and half-precision conversions.
-#include "tensor/dtype.h"
+#include "ember/tensor/dtype.h"
 
 #include <cstring>
 
-#include "tensor/error.h"
+#include "ember/tensor/error.h"
 
 namespace ember {
 

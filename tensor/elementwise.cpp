@@ -1,9 +1,9 @@
 // Binary elementwise ops with broadcasting and type promotion: + - * /, forward and backward.
-#include "tensor/elementwise.h"
+#include "ember/tensor/elementwise.h"
 
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 namespace ember {
 

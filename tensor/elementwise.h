@@ -2,9 +2,9 @@
 // broadcasting). Each returns a new contiguous tensor; none records autograd.
 #pragma once
 
-#include "tensor/dispatch.h"
-#include "tensor/strided.h"
-#include "tensor/tensor.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/strided.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember::detail {
 

@@ -1,11 +1,11 @@
 // Factories: new tensors from constants, ranges, C++ data and random draws.
-#include "tensor/factories.h"
+#include "ember/tensor/factories.h"
 
 #include <cmath>
 #include <cstring>
 
-#include "tensor/dispatch.h"
-#include "tensor/strided.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/strided.h"
 
 namespace ember {
 

@@ -5,8 +5,8 @@
 #include <initializer_list>
 #include <vector>
 
-#include "tensor/generator.h"
-#include "tensor/tensor.h"
+#include "ember/tensor/generator.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember {
 

@@ -12,7 +12,7 @@
 // Packing lets the kernel read both operands contiguously whatever their strides. But it is a
 // copy, which small products (LeNet's are 16 x 100 x 150) cannot amortise: there, operands
 // laid out in short rows are read where they lie (see gemm_blocked).
-#include "tensor/gemm.h"
+#include "ember/tensor/gemm.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -21,9 +21,9 @@
 #include <Eigen/Core>
 #include <algorithm>
 
-#include "tensor/packet.h"
-#include "tensor/scratch.h"
-#include "tensor/static_count.h"
+#include "ember/tensor/packet.h"
+#include "ember/tensor/scratch.h"
+#include "ember/tensor/static_count.h"
 
 namespace ember::detail {
 namespace {

@@ -1,11 +1,11 @@
 // Generator: seeding, uniform and normal draws, and exact state save/restore.
-#include "tensor/generator.h"
+#include "ember/tensor/generator.h"
 
 #include <cmath>
 #include <cstring>
 #include <sstream>
 
-#include "tensor/factories.h"
+#include "ember/tensor/factories.h"
 
 namespace ember {
 

@@ -1,9 +1,9 @@
 // In-place ops: add_, sub_, mul_, div_, zero_, fill_, copy_. Each bumps the storage's version
 // counter, which is how autograd notices a saved tensor was overwritten.
-#include "tensor/autograd.h"
-#include "tensor/elementwise.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/elementwise.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 namespace ember {
 

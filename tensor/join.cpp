@@ -2,11 +2,11 @@
 // its backward.
 #include <cstring>
 
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
-#include "tensor/strided.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
+#include "ember/tensor/strided.h"
 
 namespace ember {
 namespace {

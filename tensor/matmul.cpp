@@ -3,12 +3,12 @@
 // through their strides, so transposed and broadcast operands are never copied.
 #include <algorithm>
 
-#include "tensor/autograd.h"
-#include "tensor/dispatch.h"
-#include "tensor/factories.h"
-#include "tensor/gemm.h"
-#include "tensor/ops.h"
-#include "tensor/strided.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/dispatch.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/gemm.h"
+#include "ember/tensor/ops.h"
+#include "ember/tensor/strided.h"
 
 namespace ember {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "tensor/autograd.h"
-#include "tensor/tensor.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember {
 namespace {

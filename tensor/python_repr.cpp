@@ -1,6 +1,6 @@
 // Python's repr(float): the shortest round-tripping digits, in fixed notation for exponents
 // -4 <= e < 16 and in scientific notation (two-digit exponent at least) otherwise.
-#include "tensor/python_repr.h"
+#include "ember/tensor/python_repr.h"
 
 #include <cmath>
 #include <cstdio>

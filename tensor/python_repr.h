@@ -1,5 +1,5 @@
 // Python's repr() of a float, for modules whose extra_repr prints one ("eps=1e-05") and for
-// python_repr of a loaded Value (serialize/value.h).
+// python_repr of a loaded Value (core/value.h).
 #pragma once
 
 #include <string>

@@ -1,10 +1,10 @@
 // Storage: aligned allocation, adoption of foreign memory, release.
-#include "tensor/storage.h"
+#include "ember/tensor/storage.h"
 
 #include <cstring>
 
-#include "tensor/allocator.h"
-#include "tensor/error.h"
+#include "ember/tensor/allocator.h"
+#include "ember/tensor/error.h"
 
 namespace ember {
 

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "tensor/dtype.h"
-#include "tensor/tensor.h"
+#include "ember/tensor/dtype.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember::detail {
 

@@ -1,11 +1,11 @@
 // Tensor: metadata, construction over storage, element access, and the autograd accessors.
-#include "tensor/tensor.h"
+#include "ember/tensor/tensor.h"
 
 #include <cmath>
 #include <sstream>
 
-#include "tensor/autograd.h"
-#include "tensor/strided.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/strided.h"
 
 namespace ember {
 

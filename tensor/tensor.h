@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "tensor/dtype.h"
-#include "tensor/error.h"
-#include "tensor/storage.h"
+#include "ember/tensor/dtype.h"
+#include "ember/tensor/error.h"
+#include "ember/tensor/storage.h"
 
 namespace ember {
 

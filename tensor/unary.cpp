@@ -1,9 +1,9 @@
 // One-input elementwise ops, forward and backward side by side.
 #include <cmath>
 
-#include "tensor/autograd.h"
-#include "tensor/elementwise.h"
-#include "tensor/ops.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/elementwise.h"
+#include "ember/tensor/ops.h"
 
 namespace ember {
 

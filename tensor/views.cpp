@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <numeric>
 
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
-#include "tensor/strided.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
+#include "ember/tensor/strided.h"
 
 namespace ember {
 

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tensor/error.h"
-#include "tensor/tensor.h"
+#include "ember/tensor/error.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember::testing {
 

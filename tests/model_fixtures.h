@@ -10,7 +10,7 @@
 
 #include "examples/the_model_class.h"
 #include "tests/golden.h"
-#include "tensor/factories.h"
+#include "ember/tensor/factories.h"
 
 namespace ember::testing {
 

@@ -1,10 +1,10 @@
 // The caching allocator and gradient stealing: memory is reused, never shared by mistake.
 #include <doctest/doctest.h>
 
-#include "tensor/allocator.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/tensor/allocator.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 using namespace ember;
 

@@ -2,12 +2,12 @@
 // registration order, options and errors. (Values against PyTorch: test_nn_golden.cpp.)
 #include <doctest/doctest.h>
 
-#include "nn/batch_norm.h"
-#include "nn/functional.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
-#include "tests/gradcheck.h"
+#include "ember/nn/batch_norm.h"
+#include "ember/nn/functional.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
+#include "ember/tensor/gradcheck.h"
 
 namespace ember {
 namespace {

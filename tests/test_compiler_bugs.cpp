@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "ember.h"
+#include "ember/ember.h"
 
 // Keeps the compiler from seeing through the call, so that the constant is built inside it.
 #if defined(__GNUC__) && !defined(__clang__)

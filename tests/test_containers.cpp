@@ -2,15 +2,15 @@
 // chaining, indexing, and forward results.
 #include <doctest/doctest.h>
 
-#include "nn/activation.h"
-#include "nn/batch_norm.h"
-#include "nn/flatten.h"
-#include "nn/functional.h"
-#include "nn/linear.h"
-#include "nn/module_list.h"
-#include "nn/sequential.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/nn/activation.h"
+#include "ember/nn/batch_norm.h"
+#include "ember/nn/flatten.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/linear.h"
+#include "ember/nn/module_list.h"
+#include "ember/nn/sequential.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 namespace ember {
 namespace {

@@ -10,14 +10,14 @@
 #include <random>
 #include <nlohmann/json.hpp>
 
-#include "nn/conv2d.h"
-#include "nn/conv_im2col.h"
-#include "nn/functional.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/nn/conv2d.h"
+#include "ember/nn/conv_im2col.h"
+#include "ember/nn/functional.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 #include "tests/golden.h"
-#include "tests/gradcheck.h"
+#include "ember/tensor/gradcheck.h"
 
 using namespace ember;
 using nlohmann::json;

@@ -9,14 +9,14 @@
 #include <set>
 #include <sstream>
 
-#include "data/cifar10.h"
-#include "data/data_loader.h"
-#include "data/idx.h"
-#include "data/metrics.h"
-#include "data/plot.h"
-#include "data/progress.h"
-#include "serialize/serialize.h"
-#include "tensor/factories.h"
+#include "ember/data/cifar10.h"
+#include "ember/data/data_loader.h"
+#include "ember/data/idx.h"
+#include "ember/train/metrics.h"
+#include "ember/train/plot.h"
+#include "ember/train/progress.h"
+#include "ember/serialize/serialize.h"
+#include "ember/tensor/factories.h"
 
 using namespace ember;
 using namespace ember::data;

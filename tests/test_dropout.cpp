@@ -2,10 +2,10 @@
 // dropped, gradients through the same mask, reproducibility and errors.
 #include <doctest/doctest.h>
 
-#include "nn/dropout.h"
-#include "nn/functional.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/nn/dropout.h"
+#include "ember/nn/functional.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 namespace ember {
 namespace {

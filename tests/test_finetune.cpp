@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "nn/state_dict.h"
-#include "serialize/serialize.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/nn/state_dict.h"
+#include "ember/serialize/serialize.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 #include "tests/programs.h"
 
 using namespace ember;

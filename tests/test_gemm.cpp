@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "tensor/gemm.h"
+#include "ember/tensor/gemm.h"
 
 using ember::detail::gemm;
 using ember::detail::MatrixView;

@@ -4,9 +4,9 @@
 
 #include <cmath>
 
-#include "nn/init.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/nn/init.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 namespace ember {
 namespace {

@@ -3,12 +3,12 @@
 
 #include <cmath>
 
-#include "nn/functional.h"
-#include "nn/linear.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
-#include "tests/gradcheck.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/linear.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
+#include "ember/tensor/gradcheck.h"
 
 namespace ember {
 namespace {

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "model_fixtures.h"
-#include "nn/linear.h"
-#include "nn/sequential.h"
-#include "tensor/ops.h"
+#include "ember/nn/linear.h"
+#include "ember/nn/sequential.h"
+#include "ember/tensor/ops.h"
 
 using namespace ember;
 using ember::testing::TheModelClass;

@@ -5,11 +5,11 @@
 
 #include <cmath>
 
-#include "nn/functional.h"
-#include "nn/loss.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
-#include "tests/gradcheck.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/loss.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
+#include "ember/tensor/gradcheck.h"
 
 namespace ember {
 namespace {

@@ -5,14 +5,14 @@
 #include <sstream>
 
 #include "model_fixtures.h"
-#include "nn/activation.h"
-#include "nn/batch_norm.h"
-#include "nn/dropout.h"
-#include "nn/flatten.h"
-#include "nn/init.h"
-#include "nn/sequential.h"
-#include "optim/sgd.h"
-#include "tensor/ops.h"
+#include "ember/nn/activation.h"
+#include "ember/nn/batch_norm.h"
+#include "ember/nn/dropout.h"
+#include "ember/nn/flatten.h"
+#include "ember/nn/init.h"
+#include "ember/nn/sequential.h"
+#include "ember/optim/sgd.h"
+#include "ember/tensor/ops.h"
 
 using namespace ember;
 using ember::testing::relative_error;

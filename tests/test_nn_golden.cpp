@@ -9,18 +9,18 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "nn/activation.h"
-#include "nn/batch_norm.h"
-#include "nn/dropout.h"
-#include "nn/flatten.h"
-#include "nn/functional.h"
-#include "nn/init.h"
-#include "nn/linear.h"
-#include "nn/loss.h"
-#include "nn/module_list.h"
-#include "nn/sequential.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
+#include "ember/nn/activation.h"
+#include "ember/nn/batch_norm.h"
+#include "ember/nn/dropout.h"
+#include "ember/nn/flatten.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/init.h"
+#include "ember/nn/linear.h"
+#include "ember/nn/loss.h"
+#include "ember/nn/module_list.h"
+#include "ember/nn/sequential.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
 #include "tests/golden.h"
 
 namespace ember {

@@ -9,9 +9,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 using namespace ember;
 using nlohmann::json;

@@ -4,8 +4,8 @@
 
 #include <limits>
 
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 using namespace ember;
 

@@ -3,8 +3,8 @@
 // test_ops_gradcheck.cpp.
 #include <doctest/doctest.h>
 
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 using namespace ember;
 

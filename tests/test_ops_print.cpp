@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "nn/conv_utils.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/nn/conv_utils.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 using namespace ember;
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 
 using namespace ember;
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "optim/optim.h"
-#include "tensor/factories.h"
+#include "ember/optim/optim.h"
+#include "ember/tensor/factories.h"
 #include "tests/golden.h"
 
 using namespace ember;

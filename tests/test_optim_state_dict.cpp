@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "optim/optim.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/optim/optim.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 #include "tests/golden.h"
 
 using namespace ember;

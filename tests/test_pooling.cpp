@@ -9,15 +9,15 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "nn/adaptive_avg_pool2d.h"
-#include "nn/avg_pool2d.h"
-#include "nn/functional.h"
-#include "nn/max_pool2d.h"
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/ops.h"
+#include "ember/nn/adaptive_avg_pool2d.h"
+#include "ember/nn/avg_pool2d.h"
+#include "ember/nn/functional.h"
+#include "ember/nn/max_pool2d.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/ops.h"
 #include "tests/golden.h"
-#include "tests/gradcheck.h"
+#include "ember/tensor/gradcheck.h"
 
 using namespace ember;
 using nlohmann::json;

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "serialize/serialize.h"
-#include "tensor/ops.h"
+#include "ember/serialize/serialize.h"
+#include "ember/tensor/ops.h"
 #include "tests/programs.h"
 
 using namespace ember;

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "serialize/serialize.h"
-#include "tensor/factories.h"
+#include "ember/serialize/serialize.h"
+#include "ember/tensor/factories.h"
 #include "tests/test_serialize_helpers.h"
 
 using namespace ember;

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "serialize/serialize.h"
+#include "ember/serialize/serialize.h"
 #include "tests/test_serialize_helpers.h"
 #include "tests/programs.h"
 

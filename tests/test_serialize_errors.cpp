@@ -4,9 +4,9 @@
 
 #include <map>
 
-#include "serialize/serialize.h"
-#include "serialize/zip_reader.h"
-#include "serialize/zip_writer.h"
+#include "ember/serialize/serialize.h"
+#include "ember/serialize/zip_reader.h"
+#include "ember/serialize/zip_writer.h"
 #include "tests/test_serialize_helpers.h"
 
 using namespace ember;

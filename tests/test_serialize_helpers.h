@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "serialize/value.h"
+#include "ember/core/value.h"
 #include "tests/programs.h"
 
 namespace ember::test {

@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "data/idx.h"
-#include "serialize/serialize.h"
-#include "tensor/factories.h"
-#include "tensor/generator.h"
-#include "tensor/ops.h"
+#include "ember/data/idx.h"
+#include "ember/serialize/serialize.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/generator.h"
+#include "ember/tensor/ops.h"
 #include "tests/programs.h"
 
 using namespace ember;

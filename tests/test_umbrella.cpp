@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "ember.h"
+#include "ember/ember.h"
 
 using namespace ember;
 

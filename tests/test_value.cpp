@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "serialize/serialize.h"
-#include "tensor/factories.h"
+#include "ember/serialize/serialize.h"
+#include "ember/tensor/factories.h"
 #include "tests/test_serialize_helpers.h"
 
 using namespace ember;

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "serialize/serialize.h"
+#include "ember/serialize/serialize.h"
 
 using ember::Key;
 using ember::Tensor;

@@ -1,7 +1,7 @@
 // A user's program: it includes ember's umbrella header and uses a little of everything. The
 // test suite compiles it with -Wall -Wextra -Wpedantic -Wshadow -Werror, with GCC and clang, so
 // that ember's headers never add warnings to the code of the projects that use them.
-#include "ember.h"
+#include <ember/ember.h>
 
 #include <iostream>
 

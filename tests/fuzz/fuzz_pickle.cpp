@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "serialize/pickle_reader.h"
-#include "serialize/serialize_error.h"
+#include "ember/serialize/pickle_reader.h"
+#include "ember/serialize/serialize_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto loader = [](const std::string& key, ember::Dtype dtype, std::int64_t numel) {

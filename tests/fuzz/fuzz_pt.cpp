@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "serialize/mapped_file.h"
-#include "serialize/pt_format.h"
-#include "serialize/serialize_error.h"
+#include "ember/serialize/mapped_file.h"
+#include "ember/serialize/pt_format.h"
+#include "ember/serialize/serialize_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

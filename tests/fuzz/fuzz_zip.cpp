@@ -3,8 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "serialize/serialize_error.h"
-#include "serialize/zip_reader.h"
+#include "ember/serialize/serialize_error.h"
+#include "ember/serialize/zip_reader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

@@ -1,5 +1,5 @@
 // The SVG plot: two panels (loss, accuracy), each an axis frame with ticks, lines and a legend.
-#include "data/plot.h"
+#include "ember/train/plot.h"
 
 #include <algorithm>
 #include <cmath>

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "data/metrics.h"
+#include "ember/train/metrics.h"
 
 namespace ember::data {
 

@@ -1,5 +1,5 @@
 // MetricsLog: CSV formatting and parsing, checkpoint state, atomic rewrites.
-#include "data/metrics.h"
+#include "ember/train/metrics.h"
 
 #include <unistd.h>
 

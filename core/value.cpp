@@ -1,7 +1,7 @@
 // Value: typed access with errors that name the path, the dict operations, and Python's repr.
-#include "serialize/value.h"
+#include "ember/core/value.h"
 
-#include "tensor/python_repr.h"
+#include "ember/tensor/python_repr.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,5 +1,5 @@
 // ProgressBar: formatting the status line, in-place redraws on a terminal, plain lines otherwise.
-#include "data/progress.h"
+#include "ember/train/progress.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "tensor/error.h"
+#include "ember/tensor/error.h"
 
 namespace ember::data {
 

@@ -23,7 +23,7 @@
 #include <variant>
 #include <vector>
 
-#include "tensor/tensor.h"
+#include "ember/tensor/tensor.h"
 
 namespace ember {
 

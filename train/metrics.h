@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "serialize/value.h"
+#include "ember/core/value.h"
 
 namespace ember::data {
 

@@ -1,14 +1,12 @@
-// The finite-difference gradient check used by every op test (see gradcheck.h).
-#include "tests/gradcheck.h"
-
-#include <doctest/doctest.h>
+// The finite-difference gradient check, torch.autograd.gradcheck (see gradcheck.h).
+#include "ember/tensor/gradcheck.h"
 
 #include <cmath>
 #include <sstream>
 
-#include "tensor/autograd.h"
-#include "tensor/factories.h"
-#include "tensor/generator.h"
+#include "ember/tensor/autograd.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/generator.h"
 
 namespace ember {
 namespace {
@@ -44,8 +42,11 @@ std::vector<std::vector<double>> backward_rows(const Tensor& out, const Tensor& 
 
 }  // namespace
 
-bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, double eps, double atol,
-               double rtol) {
+bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs,
+               const GradcheckOptions& options) {
+  const double eps = options.eps();
+  const double atol = options.atol();
+  const double rtol = options.rtol();
   // Private leaves, so that perturbing them leaves the caller's tensors alone.
   std::vector<Tensor> x;
   std::vector<bool> wrt;
@@ -127,7 +128,7 @@ bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, double 
   for (std::size_t i = 0; i < x.size(); ++i) {
     if (wrt[i]) x[i].set_grad(Tensor());
   }
-  if (!ok) MESSAGE("gradcheck failed; worst mismatch at " << worst);
+  if (!ok && options.raise_exception()) throw Error("gradcheck: Jacobian mismatch at " + worst);
   return ok;
 }
 
