@@ -1,5 +1,5 @@
-// conv_bench: Conv2d forward and backward GFLOP/s for the LeNet-5 and widecnn layer shapes
-// (issue 7), next to the rates of Eigen's GEMM and of ember's own (tensor/gemm.h, which Conv2d
+// conv_bench: Conv2d forward and backward GFLOP/s for the LeNet-5 and widecnn layer shapes,
+// next to the rates of Eigen's GEMM and of ember's own (tensor/gemm.h, which Conv2d
 // calls) on a 512x512 float product measured in the same run, and of the cores' FMA peak above
 // both, so the table shows how close the kernels are to what this CPU can do.
 //

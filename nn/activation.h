@@ -46,7 +46,7 @@ using LogSoftmaxOptions = SoftmaxOptions;
 // softmax along dim. Prints "Softmax(dim=1)".
 class Softmax : public Module {
  public:
-  explicit Softmax(const SoftmaxOptions& options_) : options(options_) {}
+  explicit Softmax(const SoftmaxOptions& opts) : options(opts) {}
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Softmax"; }
   std::string extra_repr() const override { return "dim=" + std::to_string(options.dim()); }
@@ -56,7 +56,7 @@ class Softmax : public Module {
 // log_softmax along dim. Prints "LogSoftmax(dim=1)".
 class LogSoftmax : public Module {
  public:
-  explicit LogSoftmax(const LogSoftmaxOptions& options_) : options(options_) {}
+  explicit LogSoftmax(const LogSoftmaxOptions& opts) : options(opts) {}
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "LogSoftmax"; }
   std::string extra_repr() const override { return "dim=" + std::to_string(options.dim()); }

@@ -24,7 +24,7 @@ class AdaptiveAvgPool2dOptions {
 // Printed as given: "AdaptiveAvgPool2d(output_size=(5, 7))" or "AdaptiveAvgPool2d(output_size=1)".
 class AdaptiveAvgPool2d : public Module {
  public:
-  explicit AdaptiveAvgPool2d(const AdaptiveAvgPool2dOptions& options_) : options(options_) {}
+  explicit AdaptiveAvgPool2d(const AdaptiveAvgPool2dOptions& opts) : options(opts) {}
   // PyTorch's short form: AdaptiveAvgPool2d(1).
   explicit AdaptiveAvgPool2d(Pair output_size) : options(output_size) {}
 

@@ -51,7 +51,7 @@ class AvgPool2dOptions {
 // three arguments, as given: "AvgPool2d(kernel_size=2, stride=2, padding=0)".
 class AvgPool2d : public Module {
  public:
-  explicit AvgPool2d(const AvgPool2dOptions& options_) : options(options_) {}
+  explicit AvgPool2d(const AvgPool2dOptions& opts) : options(opts) {}
   // PyTorch's short form: AvgPool2d(2).
   explicit AvgPool2d(Pair kernel_size) : options(kernel_size) {}
 

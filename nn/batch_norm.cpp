@@ -193,7 +193,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
 
 }  // namespace functional
 
-BatchNorm2d::BatchNorm2d(const BatchNorm2dOptions& options_) : options(options_) {
+BatchNorm2d::BatchNorm2d(const BatchNorm2dOptions& opts) : options(opts) {
   const std::int64_t num_features = options.num_features();
   check(num_features > 0, "BatchNorm2d: expected num_features > 0, found ", num_features);
   if (options.affine()) {

@@ -15,6 +15,11 @@
 namespace ember::nn::detail {
 namespace {
 
+// This thread's buffers: the zero-padded image, and the output-shaped rows of one image.
+struct DirectPaddedImage;
+struct DirectRows;
+
+
 using Eigen::internal::pload1;
 using Eigen::internal::ploadu;
 using Eigen::internal::pmadd;
@@ -68,7 +73,7 @@ FlatLayout flat_layout(const ConvGeometry& g) {
 // image (C, H, W) -> its zero-padded copy, zeros after it, in this thread's scratch buffer.
 template <class T>
 const T* flat_image(const T* image, const ConvGeometry& g, const FlatLayout& f) {
-  T* padded = thread_scratch<T, Scratch::padded_image>(f.padded_numel);
+  T* padded = thread_scratch<T, DirectPaddedImage>(f.padded_numel);
   pad_image(image, g, f.p, padded);
   std::fill(padded + f.p.numel(g.channels), padded + f.padded_numel, T(0));
   return padded;
@@ -172,7 +177,7 @@ void direct_conv_forward(const T* image, const T* weight, const T* bias, std::in
                          const ConvGeometry& g, T* out) {
   const FlatLayout f = flat_layout<T>(g);
   const T* padded = flat_image(image, g, f);
-  T* flat_out = thread_scratch<T, Scratch::direct_rows>(out_channels * f.run);
+  T* flat_out = thread_scratch<T, DirectRows>(out_channels * f.run);
   const std::int64_t K = g.col_rows(), P = g.col_cols();
   for_each_channel_block(out_channels, [&](auto block, std::int64_t o) {
     forward_block<T, block()>(padded, f, weight + o * K, bias ? bias + o : nullptr,
@@ -190,7 +195,7 @@ void direct_conv_weight_grad(const T* image, const T* grad_out, std::int64_t out
   const FlatLayout f = flat_layout<T>(g);
   const T* padded = flat_image(image, g, f);
   // grad_out (O, Ho, Wo) -> the flat layout, zeros in the unused columns and after the rows.
-  T* flat_grad = thread_scratch<T, Scratch::direct_rows>(out_channels * f.run);
+  T* flat_grad = thread_scratch<T, DirectRows>(out_channels * f.run);
   std::fill(flat_grad, flat_grad + out_channels * f.run, T(0));
   const std::int64_t K = g.col_rows(), P = g.col_cols();
   for (std::int64_t o = 0; o < out_channels; ++o) {

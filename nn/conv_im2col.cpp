@@ -10,6 +10,12 @@
 namespace ember::nn::detail {
 namespace {
 
+// This thread's buffers: the zero-padded image, and col2im's lane masks and tap rows.
+struct PaddedImageBuffer;
+struct Col2imMasks;
+struct Col2imTaps;
+
+
 // The outputs o in [0, out) whose input position o * stride + offset lies in [0, size): one
 // contiguous range [lo, hi), so that the inner loops need no bounds test.
 struct ValidRange {
@@ -51,8 +57,7 @@ inline void copy_run(const T* src, std::int64_t n, T* dst) {
 }
 
 // dst[0, n) = src[0, n) for 8 (Blocks - 1) < n <= 8 Blocks: the same blocks with no loop or test.
-// im2col takes it for runs of 8 to 32 values. One image's im2col, hot in cache: LeNet's conv2
-// 2.05 -> 1.80 us, widecnn's conv2 10.8 -> 7.4 us.
+// im2col takes it for runs of 8 to 32 values, which a loop with a test per block would slow.
 constexpr int kUnrolledBlocks = 4;
 template <int Blocks, class T>
 inline void copy_blocks(const T* src, std::int64_t n, T* dst) {
@@ -76,7 +81,7 @@ void im2col_stride1(const T* image, const ConvGeometry& g, T* col) {
   const PaddedImage p = padded_size(g);
   const T* source = image;
   if (g.pad_h || g.pad_w) {
-    T* padded = thread_scratch<T, Scratch::padded_image>(p.numel(g.channels));
+    T* padded = thread_scratch<T, PaddedImageBuffer>(p.numel(g.channels));
     pad_image(image, g, p, padded);
     source = padded;
   }
@@ -110,7 +115,6 @@ void im2col_stride1(const T* image, const ConvGeometry& g, T* col) {
 // load of the col row, shifted by off_j and masked to the pixels the tap reaches,
 // off_j <= x < off_j + Wo. The masked-off lanes read neighbouring col entries, or the margins
 // of col_margin(g) at its two ends, and the mask turns them into zeros.
-// One image's col2im, hot in cache: LeNet's conv2 3.9 -> 1.7 us, widecnn's conv2 12 -> 7.2 us.
 
 // Kernel widths up to this get an instance of the gather with the tap loop unrolled.
 constexpr std::int64_t kUnrolledKernelWidth = 7;
@@ -126,7 +130,7 @@ void col2im_gather(const T* col, const ConvGeometry& g, T* image) {
   const std::int64_t runs = (width + P - 1) / P;
   auto run_start = [&](std::int64_t run) { return std::min(run * P, width - P); };
   // masks[run kw + j]: the lanes of `run` that taps in column j reach (all bits set) or not.
-  T* masks = thread_scratch<T, Scratch::col2im_masks>(runs * kw * P);
+  T* masks = thread_scratch<T, Col2imMasks>(runs * kw * P);
   for (std::int64_t run = 0; run < runs; ++run) {
     const Packet x = ei::plset<Packet>(static_cast<T>(run_start(run)));
     for (std::int64_t j = 0; j < kw; ++j) {
@@ -138,7 +142,7 @@ void col2im_gather(const T* col, const ConvGeometry& g, T* image) {
   }
   // The col rows that reach image row y, as offsets from the start of its channel's rows:
   // (i kW) Ho Wo + oh Wo for each kernel row i with oh sH = y + pH - i dH, 0 <= oh < Ho.
-  std::int64_t* taps = thread_scratch<std::int64_t, Scratch::col2im_taps>(g.kernel_h);
+  std::int64_t* taps = thread_scratch<std::int64_t, Col2imTaps>(g.kernel_h);
   const std::int64_t channel_rows = g.kernel_h * kw * col_cols;
   // From col row (c, i, j) to (c, i, j + 1), one column further left.
   const std::int64_t j_step = col_cols - g.dilation_w;

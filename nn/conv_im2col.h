@@ -32,9 +32,7 @@ struct ConvGeometry {
   }
 };
 
-// Conv2d's per-thread buffers (col matrix, padded image, col2im masks, direct rows, transposed
-// weight gradient) live in tensor/scratch.h.
-using ember::detail::Scratch;
+// The conv kernels' per-thread buffers (tensor/scratch.h), each named by its kernel's own tag.
 using ember::detail::thread_scratch;
 
 // image (C, H, W) -> col (C kH kW, Ho Wo): row (c, i, j) holds, for every output (oh, ow), the

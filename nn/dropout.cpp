@@ -58,8 +58,8 @@ Tensor dropout(const Tensor& input, const DropoutFuncOptions& options) {
 
 }  // namespace functional
 
-Dropout::Dropout(const DropoutOptions& options_, Generator* generator_)
-    : options(options_), generator(generator_) {
+Dropout::Dropout(const DropoutOptions& opts, Generator* gen)
+    : options(opts), generator(gen) {
   check_probability(options.p());
 }
 

@@ -27,7 +27,7 @@ class FlattenOptions {
 // https://pytorch.org/docs/stable/generated/torch.nn.Flatten.html
 class Flatten : public Module {
  public:
-  explicit Flatten(const FlattenOptions& options_ = {}) : options(options_) {}
+  explicit Flatten(const FlattenOptions& opts = {}) : options(opts) {}
 
   Tensor forward(const Tensor& input) override;
   std::string type_name() const override { return "Flatten"; }

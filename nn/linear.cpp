@@ -115,7 +115,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
 
 }  // namespace functional
 
-Linear::Linear(const LinearOptions& options_) : options(options_) {
+Linear::Linear(const LinearOptions& opts) : options(opts) {
   const std::int64_t in_features = options.in_features(), out_features = options.out_features();
   check(in_features >= 0 && out_features >= 0,
         "Linear: expected non-negative in_features and out_features, found ", in_features, " and ",

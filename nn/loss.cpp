@@ -5,7 +5,7 @@
 
 namespace ember::nn {
 
-CrossEntropyLoss::CrossEntropyLoss(const CrossEntropyLossOptions& options_) : options(options_) {
+CrossEntropyLoss::CrossEntropyLoss(const CrossEntropyLossOptions& opts) : options(opts) {
   check(options.label_smoothing() >= 0.0 && options.label_smoothing() <= 1.0,
         "CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0. Got: ",
         options.label_smoothing());
@@ -16,7 +16,7 @@ Tensor CrossEntropyLoss::forward(const Tensor& input, const Tensor& target) {
   return functional::cross_entropy(input, target, options);
 }
 
-NLLLoss::NLLLoss(const NLLLossOptions& options_) : options(options_) {
+NLLLoss::NLLLoss(const NLLLossOptions& opts) : options(opts) {
   if (options.weight().defined()) options.weight(register_buffer("weight", options.weight()));
 }
 

@@ -67,7 +67,7 @@ class MSELossOptions {
 // https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html
 class CrossEntropyLoss : public Module {
  public:
-  explicit CrossEntropyLoss(const CrossEntropyLossOptions& options_ = {});
+  explicit CrossEntropyLoss(const CrossEntropyLossOptions& opts = {});
   // input (N, C, *) logits; target (N, *) int64 class indices or (N, C, *) probabilities.
   Tensor forward(const Tensor& input, const Tensor& target);
   Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
@@ -84,7 +84,7 @@ class CrossEntropyLoss : public Module {
 // https://pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html
 class NLLLoss : public Module {
  public:
-  explicit NLLLoss(const NLLLossOptions& options_ = {});
+  explicit NLLLoss(const NLLLossOptions& opts = {});
   Tensor forward(const Tensor& input, const Tensor& target);
   Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   std::string type_name() const override { return "NLLLoss"; }
@@ -100,7 +100,7 @@ class NLLLoss : public Module {
 // https://pytorch.org/docs/stable/generated/torch.nn.MSELoss.html
 class MSELoss : public Module {
  public:
-  explicit MSELoss(const MSELossOptions& options_ = {}) : options(options_) {}
+  explicit MSELoss(const MSELossOptions& opts = {}) : options(opts) {}
   Tensor forward(const Tensor& input, const Tensor& target);
   Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   std::string type_name() const override { return "MSELoss"; }

@@ -43,7 +43,7 @@ class MaxPool2dOptions {
 // PyTorch does: "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)".
 class MaxPool2d : public Module {
  public:
-  explicit MaxPool2d(const MaxPool2dOptions& options_) : options(options_) {}
+  explicit MaxPool2d(const MaxPool2dOptions& opts) : options(opts) {}
   // PyTorch's short form: MaxPool2d(2).
   explicit MaxPool2d(Pair kernel_size) : options(kernel_size) {}
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden values for ember's whole-model tests (issue 3), computed by PyTorch.
+"""Golden values for ember's whole-model tests, computed by PyTorch.
 
 Run with Debian's PyTorch:  /usr/bin/python3 scripts/make_model_goldens.py
 Writes tests/fixtures/model_golden.json: for the tutorial's TheModelClass and for

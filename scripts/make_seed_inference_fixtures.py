@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Files made by PyTorch for examples/seed_inference (issue 6): run with /usr/bin/python3.
+"""Files made by PyTorch for examples/seed_inference: run with /usr/bin/python3.
 
 Writes tests/fixtures/seed_inference/: state_dict.pt (torch.save(model.state_dict())),
 checkpoint.pt (the tutorial's resume checkpoint), input.pt (a (4, 3, 32, 32) float32 batch) and

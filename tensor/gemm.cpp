@@ -28,6 +28,11 @@
 namespace ember::detail {
 namespace {
 
+// This thread's packed blocks of the two operands.
+struct PackedA;
+struct PackedB;
+
+
 namespace ei = Eigen::internal;
 
 // The register tile: MR rows of c by NR = 2 packets of columns (6 x 16 floats with AVX2). Its 12
@@ -192,10 +197,9 @@ void gemm_blocked(std::int64_t m, std::int64_t n, std::int64_t k, MatrixView<T> 
                           (a.row_stride == 1 && short_rows(a.col_stride));
   const bool b_in_place = b.col_stride == 1 && m <= MC && short_rows(b.row_stride);
   const std::int64_t kc_max = std::min(KC, k);
-  T* packed_a = a_in_place ? nullptr
-                           : thread_scratch<T, Scratch::packed_a>(round_up(std::min(MC, m), MR) *
-                                                                  kc_max);
-  T* packed_b = thread_scratch<T, Scratch::packed_b>(round_up(std::min(NC, n), NR) * kc_max);
+  T* packed_a =
+      a_in_place ? nullptr : thread_scratch<T, PackedA>(round_up(std::min(MC, m), MR) * kc_max);
+  T* packed_b = thread_scratch<T, PackedB>(round_up(std::min(NC, n), NR) * kc_max);
   for (std::int64_t jc = 0; jc < n; jc += NC) {
     const std::int64_t nc = std::min(NC, n - jc);
     const std::int64_t full = b_in_place ? nc / NR * NR : 0;  // panels read in place

@@ -1,4 +1,4 @@
-// Whole models against PyTorch (issue 3): TheModelClass and a Sequential with BatchNorm, their
+// Whole models against PyTorch: TheModelClass and a Sequential with BatchNorm, their
 // state_dicts and printed form, the tutorial's init_weights + partial loading, and load errors.
 #include <doctest/doctest.h>
 

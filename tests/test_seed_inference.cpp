@@ -1,4 +1,4 @@
-// examples/seed_inference on files made by PyTorch gives PyTorch's logits (issue 6).
+// examples/seed_inference on files made by PyTorch gives PyTorch's logits.
 #include <doctest/doctest.h>
 
 #include <cstdio>

@@ -1,5 +1,5 @@
 // serialize: damaged and hostile files give SerializeError naming the file, the entry and the
-// reason; never a crash, a hang or a huge allocation (issue 5, must-show 3).
+// reason; never a crash, a hang or a huge allocation.
 #include <doctest/doctest.h>
 
 #include <map>

@@ -1,4 +1,4 @@
-// Live interop with PyTorch (issue 5, must-show 1): PyTorch writes, ember reads the same values;
+// Live interop with PyTorch: PyTorch writes, ember reads the same values;
 // ember writes, PyTorch reads the same values (weights_only=True where the installed PyTorch
 // allows it); a PyTorch file makes the round trip PyTorch -> ember -> PyTorch unchanged.
 // Runs when /usr/bin/python3 can import torch, and says so when it cannot.

@@ -1,6 +1,5 @@
 // serialize: kill a saving process at random moments, many times, and load the destination
-// after each kill: it always holds a complete checkpoint, the old one or a new one (issue 5,
-// must-show 2).
+// after each kill: it always holds a complete checkpoint, the old one or a new one.
 #include <doctest/doctest.h>
 
 #include <dirent.h>

@@ -1,5 +1,5 @@
 // examples/train_lenet end to end on a small slice of Fashion-MNIST: flags and error messages,
-// the bit-exact resume of issue 6 (uninterrupted vs stopped and resumed vs killed in the middle
+// the bit-exact resume (uninterrupted vs stopped and resumed vs killed in the middle
 // of epoch 2 and resumed), and examples/pytorch_check.py opening the checkpoint in PyTorch.
 #include <doctest/doctest.h>
 
