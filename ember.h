@@ -6,12 +6,12 @@
 #include "ember/core/value.h"
 
 // Tensors and autograd, and the finite-difference gradient check (torch.autograd.gradcheck).
-#include "ember/tensor/gradcheck.h"
 #include "ember/tensor/autograd.h"
 #include "ember/tensor/dtype.h"
 #include "ember/tensor/error.h"
 #include "ember/tensor/factories.h"
 #include "ember/tensor/generator.h"
+#include "ember/tensor/gradcheck.h"
 #include "ember/tensor/ops.h"
 #include "ember/tensor/tensor.h"
 

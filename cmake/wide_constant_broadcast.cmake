@@ -6,7 +6,8 @@
 # splats, so no correct code loads them with an unmasked broadcast; GCC 12.2 does.
 #
 # Included by CMakeLists.txt, it defines ember_probe_wide_constant_broadcast(). Run as a script
-#   cmake -DCXX=g++ "-DFLAGS=-O3 -march=x86-64-v4 ..." -DWORK_DIR=dir -P wide_constant_broadcast.cmake
+#   cmake -DCXX=g++ "-DFLAGS=-O3 -march=x86-64-v4 ..." -DWORK_DIR=dir \
+#         -P wide_constant_broadcast.cmake
 # it checks that those flags compile the program right and fails otherwise (ctest runs it).
 
 set(EMBER_WIDE_CONSTANT_SOURCE ${CMAKE_CURRENT_LIST_DIR}/wide_constant_broadcast.cpp)
@@ -45,8 +46,8 @@ if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)
   separate_arguments(flags UNIX_COMMAND "${FLAGS}")
   ember_probe_wide_constant_broadcast(verdict ${CXX} ${WORK_DIR} ${flags})
   if(NOT verdict STREQUAL "right")
-    message(FATAL_ERROR "${CXX} ${FLAGS}: wide integer constants compile ${verdict} "
-                        "(see ${EMBER_WIDE_CONSTANT_SOURCE} and ${WORK_DIR}/wide_constant_broadcast.s)")
+    message(FATAL_ERROR "${CXX} ${FLAGS}: wide integer constants compile ${verdict} (see "
+                        "${EMBER_WIDE_CONSTANT_SOURCE} and ${WORK_DIR}/wide_constant_broadcast.s)")
   endif()
   message(STATUS "${CXX} ${FLAGS}: wide integer constants compile right")
 endif()
