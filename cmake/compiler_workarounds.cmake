@@ -51,7 +51,7 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(x8
 
   # The same check for an AVX-512 target, whatever this machine is: ctest repeats it with the
   # flags an AVX-512 build would get, so a build machine without AVX-512 tests the workaround too.
-  list(REMOVE_ITEM build_flags ${EMBER_ARCH_FLAGS} ${EMBER_WIDE_CONSTANT_WORKAROUND})
+  list(REMOVE_ITEM build_flags ${EMBER_ARCH_FLAGS})
   set(EMBER_AVX512_PROBE_FLAGS ${build_flags} -march=x86-64-v4)
   ember_probe_wide_constant_broadcast(avx512 ${CMAKE_CXX_COMPILER} ${work_dir}
                                       ${EMBER_AVX512_PROBE_FLAGS})
