@@ -89,13 +89,12 @@ while(queue)
   endif()
   list(APPEND headers "${header}")
   file(READ "${SOURCE_DIR}/${header}" raw)
-  string(REGEX MATCHALL "(^|\n)[ \t]*#[ \t]*include[ \t]*\"[^\"]+\"" includes "${raw}")
-  foreach(line IN LISTS includes)
-    string(REGEX REPLACE ".*\"([^\"]+)\"" "\\1" included "${line}")
-    if(included MATCHES "^ember/((core|tensor|nn|optim|serialize|data|train)/.*)")
-      list(APPEND queue "${CMAKE_MATCH_1}")
-    endif()
-  endforeach()
+  # The public headers this one includes: "ember/<folder>/x.h" -> <folder>/x.h.
+  set(folders "core|tensor|nn|optim|serialize|data|train")
+  string(REGEX MATCHALL "(^|\n)[ \t]*#[ \t]*include[ \t]*\"ember/(${folders})/[^\"]+\""
+         includes "${raw}")
+  list(TRANSFORM includes REPLACE "^[^\"]*\"ember/([^\"]+)\"$" "\\1")
+  list(APPEND queue ${includes})
 endwhile()
 
 # ---- 2. what they declare ---------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/module.h"
 
 namespace ember::nn {
@@ -31,15 +32,10 @@ class Sigmoid : public Module {
 
 // The dim that Softmax and LogSoftmax normalise along: Softmax(SoftmaxOptions(1)), or
 // Softmax(1).
-class SoftmaxOptions {
- public:
+struct SoftmaxOptions {
   SoftmaxOptions(std::int64_t dim) : dim_(dim) {}  // NOLINT: implicit, as PyTorch's
 
-  SoftmaxOptions& dim(std::int64_t v) { dim_ = v; return *this; }
-  std::int64_t dim() const { return dim_; }
-
- private:
-  std::int64_t dim_;
+  EMBER_ARG(std::int64_t, dim);
 };
 using LogSoftmaxOptions = SoftmaxOptions;
 

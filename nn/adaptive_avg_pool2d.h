@@ -4,21 +4,17 @@
 
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/conv_utils.h"
 #include "ember/nn/module.h"
 
 namespace ember::nn {
 
 // AdaptiveAvgPool2d's one argument: AdaptiveAvgPool2dOptions({5, 7}).
-class AdaptiveAvgPool2dOptions {
- public:
+struct AdaptiveAvgPool2dOptions {
   AdaptiveAvgPool2dOptions(Pair output_size) : output_size_(output_size) {}  // NOLINT: implicit
 
-  AdaptiveAvgPool2dOptions& output_size(Pair v) { output_size_ = v; return *this; }
-  Pair output_size() const { return output_size_; }
-
- private:
-  Pair output_size_;
+  EMBER_ARG(Pair, output_size);
 };
 
 // Printed as given: "AdaptiveAvgPool2d(output_size=(5, 7))" or "AdaptiveAvgPool2d(output_size=1)".

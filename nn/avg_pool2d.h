@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/conv_utils.h"
 #include "ember/nn/module.h"
 
@@ -15,36 +16,17 @@ namespace ember::nn {
 // AvgPool2dOptions(3).stride(2).padding(1).ceil_mode(false).count_include_pad(true)
 // .divisor_override(4). stride starts as kernel_size; divisor_override std::nullopt is None.
 // https://pytorch.org/cppdocs/api/structtorch_1_1nn_1_1_avg_pool_options.html
-class AvgPool2dOptions {
- public:
+struct AvgPool2dOptions {
   // Implicit, as PyTorch's, so that a kernel size alone converts.
   AvgPool2dOptions(Pair kernel_size)  // NOLINT
       : kernel_size_(kernel_size), stride_(kernel_size) {}
 
-  AvgPool2dOptions& kernel_size(Pair v) { kernel_size_ = v; return *this; }
-  AvgPool2dOptions& stride(Pair v) { stride_ = v; return *this; }
-  AvgPool2dOptions& padding(Pair v) { padding_ = v; return *this; }
-  AvgPool2dOptions& ceil_mode(bool v) { ceil_mode_ = v; return *this; }
-  AvgPool2dOptions& count_include_pad(bool v) { count_include_pad_ = v; return *this; }
-  AvgPool2dOptions& divisor_override(std::optional<std::int64_t> v) {
-    divisor_override_ = v;
-    return *this;
-  }
-
-  Pair kernel_size() const { return kernel_size_; }
-  Pair stride() const { return stride_; }
-  Pair padding() const { return padding_; }
-  bool ceil_mode() const { return ceil_mode_; }
-  bool count_include_pad() const { return count_include_pad_; }
-  std::optional<std::int64_t> divisor_override() const { return divisor_override_; }
-
- private:
-  Pair kernel_size_;
-  Pair stride_;
-  Pair padding_ = 0;
-  bool ceil_mode_ = false;
-  bool count_include_pad_ = true;
-  std::optional<std::int64_t> divisor_override_;
+  EMBER_ARG(Pair, kernel_size);
+  EMBER_ARG(Pair, stride);
+  EMBER_ARG(Pair, padding) = 0;
+  EMBER_ARG(bool, ceil_mode) = false;
+  EMBER_ARG(bool, count_include_pad) = true;
+  EMBER_ARG(std::optional<std::int64_t>, divisor_override);
 };
 
 // forward is functional::avg_pool2d(input, options). Prints as PyTorch does, only the first

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/module.h"
 
 namespace ember::nn {
@@ -12,29 +13,15 @@ namespace ember::nn {
 // BatchNorm2d's arguments: BatchNorm2d(BatchNorm2dOptions(16).eps(1e-3).momentum(0.01)).
 // momentum std::nullopt is PyTorch's None (a cumulative average).
 // https://pytorch.org/cppdocs/api/structtorch_1_1nn_1_1_batch_norm_options.html
-class BatchNorm2dOptions {
- public:
+struct BatchNorm2dOptions {
   // Implicit, as PyTorch's, so that BatchNorm2d(16) reads as it does in Python.
   BatchNorm2dOptions(std::int64_t num_features) : num_features_(num_features) {}  // NOLINT
 
-  BatchNorm2dOptions& num_features(std::int64_t v) { num_features_ = v; return *this; }
-  BatchNorm2dOptions& eps(double v) { eps_ = v; return *this; }
-  BatchNorm2dOptions& momentum(std::optional<double> v) { momentum_ = v; return *this; }
-  BatchNorm2dOptions& affine(bool v) { affine_ = v; return *this; }
-  BatchNorm2dOptions& track_running_stats(bool v) { track_running_stats_ = v; return *this; }
-
-  std::int64_t num_features() const { return num_features_; }
-  double eps() const { return eps_; }
-  std::optional<double> momentum() const { return momentum_; }
-  bool affine() const { return affine_; }
-  bool track_running_stats() const { return track_running_stats_; }
-
- private:
-  std::int64_t num_features_;
-  double eps_ = 1e-5;
-  std::optional<double> momentum_ = 0.1;
-  bool affine_ = true;
-  bool track_running_stats_ = true;
+  EMBER_ARG(std::int64_t, num_features);
+  EMBER_ARG(double, eps) = 1e-5;
+  EMBER_ARG(std::optional<double>, momentum) = 0.1;
+  EMBER_ARG(bool, affine) = true;
+  EMBER_ARG(bool, track_running_stats) = true;
 };
 
 // Registers, in PyTorch's order, the parameters weight (ones) and bias (zeros) when affine,

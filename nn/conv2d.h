@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/conv_utils.h"
 #include "ember/nn/module.h"
 
@@ -14,43 +15,21 @@ namespace ember::nn {
 //   Conv2d(Conv2dOptions(3, 6, 5).stride(1).padding(2).dilation(1).groups(1).bias(false))
 // Each setter returns the options, and the getter of the same name reads the value back.
 // https://pytorch.org/cppdocs/api/structtorch_1_1nn_1_1_conv_options.html
-class Conv2dOptions {
- public:
+struct Conv2dOptions {
   Conv2dOptions(std::int64_t in_channels, std::int64_t out_channels, Pair kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
 
-  Conv2dOptions& in_channels(std::int64_t v) { in_channels_ = v; return *this; }
-  Conv2dOptions& out_channels(std::int64_t v) { out_channels_ = v; return *this; }
-  Conv2dOptions& kernel_size(Pair v) { kernel_size_ = v; return *this; }
-  Conv2dOptions& stride(Pair v) { stride_ = v; return *this; }
-  Conv2dOptions& padding(Pair v) { padding_ = v; return *this; }
-  Conv2dOptions& dilation(Pair v) { dilation_ = v; return *this; }
-  Conv2dOptions& groups(std::int64_t v) { groups_ = v; return *this; }
-  Conv2dOptions& bias(bool v) { bias_ = v; return *this; }
+  EMBER_ARG(std::int64_t, in_channels);
+  EMBER_ARG(std::int64_t, out_channels);
+  EMBER_ARG(Pair, kernel_size);
+  EMBER_ARG(Pair, stride) = 1;
+  EMBER_ARG(Pair, padding) = 0;
+  EMBER_ARG(Pair, dilation) = 1;
+  EMBER_ARG(std::int64_t, groups) = 1;
+  EMBER_ARG(bool, bias) = true;
   // PyTorch's "zeros", "reflect", "replicate" or "circular"; ember pads with zeros only, and
   // the constructor says so for the other three.
-  Conv2dOptions& padding_mode(const std::string& v) { padding_mode_ = v; return *this; }
-
-  std::int64_t in_channels() const { return in_channels_; }
-  std::int64_t out_channels() const { return out_channels_; }
-  Pair kernel_size() const { return kernel_size_; }
-  Pair stride() const { return stride_; }
-  Pair padding() const { return padding_; }
-  Pair dilation() const { return dilation_; }
-  std::int64_t groups() const { return groups_; }
-  bool bias() const { return bias_; }
-  const std::string& padding_mode() const { return padding_mode_; }
-
- private:
-  std::int64_t in_channels_;
-  std::int64_t out_channels_;
-  Pair kernel_size_;
-  Pair stride_ = 1;
-  Pair padding_ = 0;
-  Pair dilation_ = 1;
-  std::int64_t groups_ = 1;
-  bool bias_ = true;
-  std::string padding_mode_ = "zeros";
+  EMBER_ARG(std::string, padding_mode) = "zeros";
 };
 
 // Holds weight (out_channels, in_channels / groups, kH, kW) and, when options.bias(), bias

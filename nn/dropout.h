@@ -3,21 +3,17 @@
 
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/module.h"
 #include "ember/tensor/generator.h"
 
 namespace ember::nn {
 
 // Dropout's argument: Dropout(DropoutOptions(0.2)), or Dropout(0.2).
-class DropoutOptions {
- public:
+struct DropoutOptions {
   DropoutOptions(double p = 0.5) : p_(p) {}  // NOLINT: implicit, as PyTorch's
 
-  DropoutOptions& p(double v) { p_ = v; return *this; }
-  double p() const { return p_; }
-
- private:
-  double p_;
+  EMBER_ARG(double, p);
 };
 
 // In training mode, zeroes each element with probability p and scales the others by

@@ -4,22 +4,15 @@
 #include <cstdint>
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/module.h"
 
 namespace ember::nn {
 
 // Flatten's arguments: Flatten(FlattenOptions().start_dim(0).end_dim(1)).
-class FlattenOptions {
- public:
-  FlattenOptions& start_dim(std::int64_t v) { start_dim_ = v; return *this; }
-  FlattenOptions& end_dim(std::int64_t v) { end_dim_ = v; return *this; }
-
-  std::int64_t start_dim() const { return start_dim_; }
-  std::int64_t end_dim() const { return end_dim_; }
-
- private:
-  std::int64_t start_dim_ = 1;
-  std::int64_t end_dim_ = -1;
+struct FlattenOptions {
+  EMBER_ARG(std::int64_t, start_dim) = 1;
+  EMBER_ARG(std::int64_t, end_dim) = -1;
 };
 
 // input.flatten(start_dim, end_dim): by default (N, C, H, W) -> (N, C*H*W), keeping the batch

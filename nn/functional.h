@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "ember/core/arg.h"
 #include "ember/nn/avg_pool2d.h"
 #include "ember/nn/conv_utils.h"
 #include "ember/nn/loss.h"
@@ -37,26 +38,12 @@ Tensor log_softmax(const Tensor& input, std::int64_t dim);
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor());
 
 // conv2d's arguments besides input and weight: the bias (undefined: none) and the window.
-class Conv2dFuncOptions {
- public:
-  Conv2dFuncOptions& bias(const Tensor& v) { bias_ = v; return *this; }
-  Conv2dFuncOptions& stride(Pair v) { stride_ = v; return *this; }
-  Conv2dFuncOptions& padding(Pair v) { padding_ = v; return *this; }
-  Conv2dFuncOptions& dilation(Pair v) { dilation_ = v; return *this; }
-  Conv2dFuncOptions& groups(std::int64_t v) { groups_ = v; return *this; }
-
-  const Tensor& bias() const { return bias_; }
-  Pair stride() const { return stride_; }
-  Pair padding() const { return padding_; }
-  Pair dilation() const { return dilation_; }
-  std::int64_t groups() const { return groups_; }
-
- private:
-  Tensor bias_;
-  Pair stride_ = 1;
-  Pair padding_ = 0;
-  Pair dilation_ = 1;
-  std::int64_t groups_ = 1;
+struct Conv2dFuncOptions {
+  EMBER_ARG(Tensor, bias);
+  EMBER_ARG(Pair, stride) = 1;
+  EMBER_ARG(Pair, padding) = 0;
+  EMBER_ARG(Pair, dilation) = 1;
+  EMBER_ARG(std::int64_t, groups) = 1;
 };
 
 // Cross-correlation of input with weight, as torch.nn.functional.conv2d:
@@ -100,26 +87,12 @@ Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size);
 // ---- normalisation and dropout (nn/batch_norm.cpp, nn/dropout.cpp) ------------------------------
 
 // batch_norm's arguments besides the input and the running stats, PyTorch's defaults.
-class BatchNormFuncOptions {
- public:
-  BatchNormFuncOptions& weight(const Tensor& v) { weight_ = v; return *this; }
-  BatchNormFuncOptions& bias(const Tensor& v) { bias_ = v; return *this; }
-  BatchNormFuncOptions& training(bool v) { training_ = v; return *this; }
-  BatchNormFuncOptions& momentum(double v) { momentum_ = v; return *this; }
-  BatchNormFuncOptions& eps(double v) { eps_ = v; return *this; }
-
-  const Tensor& weight() const { return weight_; }
-  const Tensor& bias() const { return bias_; }
-  bool training() const { return training_; }
-  double momentum() const { return momentum_; }
-  double eps() const { return eps_; }
-
- private:
-  Tensor weight_;
-  Tensor bias_;
-  bool training_ = false;
-  double momentum_ = 0.1;
-  double eps_ = 1e-5;
+struct BatchNormFuncOptions {
+  EMBER_ARG(Tensor, weight);
+  EMBER_ARG(Tensor, bias);
+  EMBER_ARG(bool, training) = false;
+  EMBER_ARG(double, momentum) = 0.1;
+  EMBER_ARG(double, eps) = 1e-5;
 };
 
 // Batch normalisation over the channel dim. input (N, C, *); running_mean, running_var, and
@@ -134,20 +107,10 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
 
 // dropout's arguments. generator is ember's addition: the mask's source (not owned), and
 // default_generator() when null.
-class DropoutFuncOptions {
- public:
-  DropoutFuncOptions& p(double v) { p_ = v; return *this; }
-  DropoutFuncOptions& training(bool v) { training_ = v; return *this; }
-  DropoutFuncOptions& generator(Generator* v) { generator_ = v; return *this; }
-
-  double p() const { return p_; }
-  bool training() const { return training_; }
-  Generator* generator() const { return generator_; }
-
- private:
-  double p_ = 0.5;
-  bool training_ = true;
-  Generator* generator_ = nullptr;
+struct DropoutFuncOptions {
+  EMBER_ARG(double, p) = 0.5;
+  EMBER_ARG(bool, training) = true;
+  EMBER_ARG(Generator*, generator) = nullptr;
 };
 
 // Zeroes each element with probability p and scales the rest by 1 / (1 - p). Returns input

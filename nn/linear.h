@@ -4,29 +4,20 @@
 #include <cstdint>
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/module.h"
 
 namespace ember::nn {
 
 // Linear's arguments: Linear(LinearOptions(400, 120).bias(false)).
 // https://pytorch.org/cppdocs/api/classtorch_1_1nn_1_1_linear_options.html
-class LinearOptions {
- public:
+struct LinearOptions {
   LinearOptions(std::int64_t in_features, std::int64_t out_features)
       : in_features_(in_features), out_features_(out_features) {}
 
-  LinearOptions& in_features(std::int64_t v) { in_features_ = v; return *this; }
-  LinearOptions& out_features(std::int64_t v) { out_features_ = v; return *this; }
-  LinearOptions& bias(bool v) { bias_ = v; return *this; }
-
-  std::int64_t in_features() const { return in_features_; }
-  std::int64_t out_features() const { return out_features_; }
-  bool bias() const { return bias_; }
-
- private:
-  std::int64_t in_features_;
-  std::int64_t out_features_;
-  bool bias_ = true;
+  EMBER_ARG(std::int64_t, in_features);
+  EMBER_ARG(std::int64_t, out_features);
+  EMBER_ARG(bool, bias) = true;
 };
 
 // Parameters weight (out_features, in_features) and, when options.bias(), bias (out_features),

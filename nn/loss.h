@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/module.h"
 #include "ember/nn/reduction.h"
 
@@ -15,51 +16,24 @@ namespace ember::nn {
 //   CrossEntropyLoss(CrossEntropyLossOptions().reduction(Reduction::sum).label_smoothing(0.1))
 // weight is a (C) tensor of per-class weights; undefined means all ones. Targets equal to
 // ignore_index contribute nothing.
-class CrossEntropyLossOptions {
- public:
-  CrossEntropyLossOptions& weight(const Tensor& v) { weight_ = v; return *this; }
-  CrossEntropyLossOptions& ignore_index(std::int64_t v) { ignore_index_ = v; return *this; }
-  CrossEntropyLossOptions& reduction(Reduction v) { reduction_ = v; return *this; }
-  CrossEntropyLossOptions& label_smoothing(double v) { label_smoothing_ = v; return *this; }
-
-  const Tensor& weight() const { return weight_; }
-  std::int64_t ignore_index() const { return ignore_index_; }
-  Reduction reduction() const { return reduction_; }
-  double label_smoothing() const { return label_smoothing_; }
-
- private:
-  Tensor weight_;
-  std::int64_t ignore_index_ = -100;
-  Reduction reduction_ = Reduction::mean;
-  double label_smoothing_ = 0.0;
+struct CrossEntropyLossOptions {
+  EMBER_ARG(Tensor, weight);
+  EMBER_ARG(std::int64_t, ignore_index) = -100;
+  EMBER_ARG(Reduction, reduction) = Reduction::mean;
+  EMBER_ARG(double, label_smoothing) = 0.0;
 };
 
-class NLLLossOptions {
- public:
-  NLLLossOptions& weight(const Tensor& v) { weight_ = v; return *this; }
-  NLLLossOptions& ignore_index(std::int64_t v) { ignore_index_ = v; return *this; }
-  NLLLossOptions& reduction(Reduction v) { reduction_ = v; return *this; }
-
-  const Tensor& weight() const { return weight_; }
-  std::int64_t ignore_index() const { return ignore_index_; }
-  Reduction reduction() const { return reduction_; }
-
- private:
-  Tensor weight_;
-  std::int64_t ignore_index_ = -100;
-  Reduction reduction_ = Reduction::mean;
+struct NLLLossOptions {
+  EMBER_ARG(Tensor, weight);
+  EMBER_ARG(std::int64_t, ignore_index) = -100;
+  EMBER_ARG(Reduction, reduction) = Reduction::mean;
 };
 
 // MSELossOptions(Reduction::sum), or MSELossOptions().reduction(Reduction::sum).
-class MSELossOptions {
- public:
+struct MSELossOptions {
   MSELossOptions(Reduction reduction = Reduction::mean) : reduction_(reduction) {}  // NOLINT
 
-  MSELossOptions& reduction(Reduction v) { reduction_ = v; return *this; }
-  Reduction reduction() const { return reduction_; }
-
- private:
-  Reduction reduction_;
+  EMBER_ARG(Reduction, reduction);
 };
 
 // log_softmax + nll_loss; see functional::cross_entropy. A defined weight is registered as the

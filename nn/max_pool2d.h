@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/nn/conv_utils.h"
 #include "ember/nn/module.h"
 
@@ -13,30 +14,16 @@ namespace ember::nn {
 // MaxPool2dOptions(3).stride(2).padding(1).dilation(1).ceil_mode(true). stride starts as
 // kernel_size, as PyTorch's stride=None means.
 // https://pytorch.org/cppdocs/api/structtorch_1_1nn_1_1_max_pool_options.html
-class MaxPool2dOptions {
- public:
+struct MaxPool2dOptions {
   // Implicit, as PyTorch's, so that a kernel size alone converts.
   MaxPool2dOptions(Pair kernel_size)  // NOLINT
       : kernel_size_(kernel_size), stride_(kernel_size) {}
 
-  MaxPool2dOptions& kernel_size(Pair v) { kernel_size_ = v; return *this; }
-  MaxPool2dOptions& stride(Pair v) { stride_ = v; return *this; }
-  MaxPool2dOptions& padding(Pair v) { padding_ = v; return *this; }
-  MaxPool2dOptions& dilation(Pair v) { dilation_ = v; return *this; }
-  MaxPool2dOptions& ceil_mode(bool v) { ceil_mode_ = v; return *this; }
-
-  Pair kernel_size() const { return kernel_size_; }
-  Pair stride() const { return stride_; }
-  Pair padding() const { return padding_; }
-  Pair dilation() const { return dilation_; }
-  bool ceil_mode() const { return ceil_mode_; }
-
- private:
-  Pair kernel_size_;
-  Pair stride_;
-  Pair padding_ = 0;
-  Pair dilation_ = 1;
-  bool ceil_mode_ = false;
+  EMBER_ARG(Pair, kernel_size);
+  EMBER_ARG(Pair, stride);
+  EMBER_ARG(Pair, padding) = 0;
+  EMBER_ARG(Pair, dilation) = 1;
+  EMBER_ARG(bool, ceil_mode) = false;
 };
 
 // forward is functional::max_pool2d(input, options). Prints its arguments as given, as

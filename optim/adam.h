@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "ember/core/arg.h"
 #include "ember/optim/optimizer.h"
 
 namespace ember::optim {
@@ -19,54 +20,33 @@ namespace ember::optim {
 // rescale); AdamW decays the parameter itself, p *= 1 - lr * weight_decay.
 enum class WeightDecay { coupled, decoupled };
 
+// Adam's (beta1, beta2).
+using Betas = std::pair<double, double>;
+
 // The hyperparameters of Adam and AdamW: AdamOptions(1e-3).betas({0.9, 0.999}).amsgrad(true).
 // AdamW's weight_decay defaults to 1e-2, Adam's to 0.
 template <WeightDecay Decay>
-class BasicAdamOptions {
- public:
+struct BasicAdamOptions {
   explicit BasicAdamOptions(double lr = 1e-3) : lr_(lr) {}
-
-  BasicAdamOptions& lr(double v) { lr_ = v; return *this; }
-  BasicAdamOptions& betas(std::pair<double, double> v) { betas_ = v; return *this; }
-  BasicAdamOptions& eps(double v) { eps_ = v; return *this; }
-  BasicAdamOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  BasicAdamOptions& amsgrad(bool v) { amsgrad_ = v; return *this; }
-  BasicAdamOptions& maximize(bool v) { maximize_ = v; return *this; }
-  // Stored and saved for PyTorch; ember always runs the single-tensor CPU algorithm, whose
-  // numbers capturable/differentiable/fused do not change. PyTorch 1.13's AdamW has no
-  // differentiable or fused, so its keys leave them out.
-  BasicAdamOptions& foreach(std::optional<bool> v) { foreach_ = v; return *this; }
-  BasicAdamOptions& capturable(bool v) { capturable_ = v; return *this; }
-  BasicAdamOptions& differentiable(bool v) { differentiable_ = v; return *this; }
-  BasicAdamOptions& fused(bool v) { fused_ = v; return *this; }
-
-  double lr() const { return lr_; }
-  std::pair<double, double> betas() const { return betas_; }
-  double eps() const { return eps_; }
-  double weight_decay() const { return weight_decay_; }
-  bool amsgrad() const { return amsgrad_; }
-  bool maximize() const { return maximize_; }
-  std::optional<bool> foreach() const { return foreach_; }
-  bool capturable() const { return capturable_; }
-  bool differentiable() const { return differentiable_; }
-  bool fused() const { return fused_; }
 
   // Throws Error if out of range ("Invalid beta parameter at index 0: 1").
   void validate() const;
   // The keys of the param_group, in PyTorch's order (Adam's and AdamW's differ).
   static const std::vector<OptionKey<BasicAdamOptions>>& keys();
 
- private:
-  double lr_;
-  std::pair<double, double> betas_{0.9, 0.999};
-  double eps_ = 1e-8;
-  double weight_decay_ = Decay == WeightDecay::decoupled ? 1e-2 : 0.0;
-  bool amsgrad_ = false;
-  bool maximize_ = false;
-  std::optional<bool> foreach_;
-  bool capturable_ = false;
-  bool differentiable_ = false;
-  bool fused_ = false;
+  EMBER_ARG(double, lr);
+  EMBER_ARG(Betas, betas) = {0.9, 0.999};
+  EMBER_ARG(double, eps) = 1e-8;
+  EMBER_ARG(double, weight_decay) = Decay == WeightDecay::decoupled ? 1e-2 : 0.0;
+  EMBER_ARG(bool, amsgrad) = false;
+  EMBER_ARG(bool, maximize) = false;
+  // Stored and saved for PyTorch; ember always runs the single-tensor CPU algorithm, whose
+  // numbers capturable/differentiable/fused do not change. PyTorch 1.13's AdamW has no
+  // differentiable or fused, so its keys leave them out.
+  EMBER_ARG(std::optional<bool>, foreach);
+  EMBER_ARG(bool, capturable) = false;
+  EMBER_ARG(bool, differentiable) = false;
+  EMBER_ARG(bool, fused) = false;
 };
 
 using AdamOptions = BasicAdamOptions<WeightDecay::coupled>;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "ember/core/arg.h"
 #include "ember/optim/optimizer.h"
 #include "ember/core/value.h"
 
@@ -81,6 +82,7 @@ class LRSchedulerWithOptions : public LRScheduler {
   }
 
   Options options_;
+
 };
 
 // The schedulers' options hold PyTorch's arguments, with its names and defaults. Each takes
@@ -90,26 +92,16 @@ class LRSchedulerWithOptions : public LRScheduler {
 // last_epoch = -1 starts a new schedule; another value resumes one (the groups then need
 // 'initial_lr', from the optimizer's load_state_dict). verbose prints each change of the lr.
 
-class StepLROptions {
- public:
+struct StepLROptions {
   StepLROptions(std::int64_t step_size) : step_size_(step_size) {}
-  StepLROptions& step_size(std::int64_t v) { step_size_ = v; return *this; }
-  StepLROptions& gamma(double v) { gamma_ = v; return *this; }
-  StepLROptions& last_epoch(std::int64_t v) { last_epoch_ = v; return *this; }
-  StepLROptions& verbose(bool v) { verbose_ = v; return *this; }
-  std::int64_t step_size() const { return step_size_; }
-  double gamma() const { return gamma_; }
-  std::int64_t last_epoch() const { return last_epoch_; }
-  bool verbose() const { return verbose_; }
 
   void validate() const;
   static const std::vector<OptionKey<StepLROptions>>& keys();
 
- private:
-  std::int64_t step_size_;
-  double gamma_ = 0.1;
-  std::int64_t last_epoch_ = -1;
-  bool verbose_ = false;
+  EMBER_ARG(std::int64_t, step_size);
+  EMBER_ARG(double, gamma) = 0.1;
+  EMBER_ARG(std::int64_t, last_epoch) = -1;
+  EMBER_ARG(bool, verbose) = false;
 };
 
 // Multiplies the lr by gamma every step_size epochs.
@@ -121,26 +113,13 @@ class StepLR : public LRSchedulerWithOptions<StepLROptions> {
   std::vector<double> get_lr() const override;
 };
 
-class MultiStepLROptions {
- public:
+struct MultiStepLROptions {
   MultiStepLROptions(std::vector<std::int64_t> milestones) : milestones_(std::move(milestones)) {}
-  MultiStepLROptions& milestones(std::vector<std::int64_t> v) {
-    milestones_ = std::move(v);
-    return *this;
-  }
-  MultiStepLROptions& gamma(double v) { gamma_ = v; return *this; }
-  MultiStepLROptions& last_epoch(std::int64_t v) { last_epoch_ = v; return *this; }
-  MultiStepLROptions& verbose(bool v) { verbose_ = v; return *this; }
-  const std::vector<std::int64_t>& milestones() const { return milestones_; }
-  double gamma() const { return gamma_; }
-  std::int64_t last_epoch() const { return last_epoch_; }
-  bool verbose() const { return verbose_; }
 
- private:
-  std::vector<std::int64_t> milestones_;
-  double gamma_ = 0.1;
-  std::int64_t last_epoch_ = -1;
-  bool verbose_ = false;
+  EMBER_ARG(std::vector<std::int64_t>, milestones);
+  EMBER_ARG(double, gamma) = 0.1;
+  EMBER_ARG(std::int64_t, last_epoch) = -1;
+  EMBER_ARG(bool, verbose) = false;
 };
 
 // Multiplies the lr by gamma at each milestone epoch (by gamma^k for a milestone listed k
@@ -160,23 +139,15 @@ class MultiStepLR : public LRScheduler {
   double gamma_;
 };
 
-class ExponentialLROptions {
- public:
+struct ExponentialLROptions {
   ExponentialLROptions(double gamma) : gamma_(gamma) {}
-  ExponentialLROptions& gamma(double v) { gamma_ = v; return *this; }
-  ExponentialLROptions& last_epoch(std::int64_t v) { last_epoch_ = v; return *this; }
-  ExponentialLROptions& verbose(bool v) { verbose_ = v; return *this; }
-  double gamma() const { return gamma_; }
-  std::int64_t last_epoch() const { return last_epoch_; }
-  bool verbose() const { return verbose_; }
 
   void validate() const {}
   static const std::vector<OptionKey<ExponentialLROptions>>& keys();
 
- private:
-  double gamma_;
-  std::int64_t last_epoch_ = -1;
-  bool verbose_ = false;
+  EMBER_ARG(double, gamma);
+  EMBER_ARG(std::int64_t, last_epoch) = -1;
+  EMBER_ARG(bool, verbose) = false;
 };
 
 // Multiplies the lr by gamma every epoch.
@@ -188,26 +159,16 @@ class ExponentialLR : public LRSchedulerWithOptions<ExponentialLROptions> {
   std::vector<double> get_lr() const override;
 };
 
-class CosineAnnealingLROptions {
- public:
+struct CosineAnnealingLROptions {
   CosineAnnealingLROptions(std::int64_t T_max) : T_max_(T_max) {}
-  CosineAnnealingLROptions& T_max(std::int64_t v) { T_max_ = v; return *this; }
-  CosineAnnealingLROptions& eta_min(double v) { eta_min_ = v; return *this; }
-  CosineAnnealingLROptions& last_epoch(std::int64_t v) { last_epoch_ = v; return *this; }
-  CosineAnnealingLROptions& verbose(bool v) { verbose_ = v; return *this; }
-  std::int64_t T_max() const { return T_max_; }
-  double eta_min() const { return eta_min_; }
-  std::int64_t last_epoch() const { return last_epoch_; }
-  bool verbose() const { return verbose_; }
 
   void validate() const;
   static const std::vector<OptionKey<CosineAnnealingLROptions>>& keys();
 
- private:
-  std::int64_t T_max_;
-  double eta_min_ = 0.0;
-  std::int64_t last_epoch_ = -1;
-  bool verbose_ = false;
+  EMBER_ARG(std::int64_t, T_max);
+  EMBER_ARG(double, eta_min) = 0.0;
+  EMBER_ARG(std::int64_t, last_epoch) = -1;
+  EMBER_ARG(bool, verbose) = false;
 };
 
 // Anneals the lr from its initial value to eta_min along half a cosine over T_max epochs,

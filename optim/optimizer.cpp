@@ -117,6 +117,14 @@ Value option_to_value(std::pair<double, double> value, bool) {
   return Value::tuple({value.first, value.second});
 }
 
+Value option_to_value(const std::string& value, bool) { return Value(value); }
+
+Value option_to_value(const std::vector<double>& value, bool zero_as_int) {
+  Value list = Value::list();
+  for (double v : value) list.append(option_to_value(v, zero_as_int));
+  return list;
+}
+
 void option_from_value(const Value& group, const char* key, const std::string& where,
                        double& out) {
   out = read_number(group, key, where);
@@ -150,6 +158,19 @@ void option_from_value(const Value& group, const char* key, const std::string& w
             v->items()[1].is_number(),
         where, "['", key, "'] should be a tuple of two numbers, found a ", v->kind_name());
   out = {v->items()[0].as_double(), v->items()[1].as_double()};
+}
+
+void option_from_value(const Value& group, const char* key, const std::string& where,
+                       std::string& out) {
+  const Value* v = group.find(Key(std::string(key)));
+  check(v != nullptr, where, " has no key '", key, "'");
+  check(v->is_string(), where, "['", key, "'] should be a string, found a ", v->kind_name());
+  out = v->as_string();
+}
+
+void option_from_value(const Value& group, const char* key, const std::string& where,
+                       std::vector<double>& out) {
+  out = read_number_list(group, key, where);
 }
 
 // ---- helpers for the optimizers' and schedulers' state ------------------------------------------

@@ -15,15 +15,17 @@
 namespace ember::optim {
 
 // One hyperparameter of Options, stored as group[key]. The member's type says how: a number,
-// an int, a bool, an optional bool (None when unset) or a pair of numbers (a tuple, as betas).
+// an int, a bool, an optional bool (None when unset), a pair of numbers (a tuple, as betas), a
+// str, or a list of numbers (ReduceLROnPlateau's min_lrs).
 template <class Options>
 struct OptionKey {
   using Member = std::variant<double Options::*, std::int64_t Options::*, bool Options::*,
-                              std::optional<bool> Options::*, std::pair<double, double> Options::*>;
+                              std::optional<bool> Options::*, std::pair<double, double> Options::*,
+                              std::string Options::*, std::vector<double> Options::*>;
   const char* key;
   Member member;
-  // Written as the int 0 when zero, as PyTorch writes the defaults it spells `0`
-  // (momentum=0, weight_decay=0).
+  // Written as the int 0 when zero (each element, for a list), as PyTorch writes the defaults
+  // it spells `0` (momentum=0, weight_decay=0, min_lr=0).
   bool zero_as_int = false;
 };
 
@@ -34,6 +36,8 @@ Value option_to_value(std::int64_t value, bool zero_as_int);
 Value option_to_value(bool value, bool zero_as_int);
 Value option_to_value(std::optional<bool> value, bool zero_as_int);
 Value option_to_value(std::pair<double, double> value, bool zero_as_int);
+Value option_to_value(const std::string& value, bool zero_as_int);
+Value option_to_value(const std::vector<double>& value, bool zero_as_int);
 // Numbers must be present. Flags may be missing from checkpoints of older PyTorch versions and
 // then read as False (or None), which is what the optimizers' __setstate__ fills in.
 void option_from_value(const Value& group, const char* key, const std::string& where,
@@ -45,6 +49,10 @@ void option_from_value(const Value& group, const char* key, const std::string& w
                        std::optional<bool>& out);
 void option_from_value(const Value& group, const char* key, const std::string& where,
                        std::pair<double, double>& out);
+void option_from_value(const Value& group, const char* key, const std::string& where,
+                       std::string& out);
+void option_from_value(const Value& group, const char* key, const std::string& where,
+                       std::vector<double>& out);
 
 }  // namespace detail
 

@@ -7,10 +7,33 @@
 
 namespace ember::optim {
 
-void ReduceLROnPlateau::check_modes(const std::string& mode, const std::string& threshold_mode) {
+const std::vector<OptionKey<ReduceLROnPlateau::State>>& ReduceLROnPlateau::State::keys() {
+  static const std::vector<OptionKey<State>> keys = {
+      {"factor", &State::factor},
+      {"min_lrs", &State::min_lrs, /*zero_as_int=*/true},
+      {"patience", &State::patience},
+      {"verbose", &State::verbose},
+      {"cooldown", &State::cooldown},
+      {"cooldown_counter", &State::cooldown_counter},
+      {"mode", &State::mode},
+      {"threshold", &State::threshold},
+      {"threshold_mode", &State::threshold_mode},
+      {"best", &State::best},
+      {"num_bad_epochs", &State::num_bad_epochs},
+      {"mode_worse", &State::mode_worse},
+      {"eps", &State::eps},
+      {"last_epoch", &State::last_epoch},
+  };
+  return keys;
+}
+
+// PyTorch's _init_is_better: also what its load_state_dict runs, so mode_worse follows mode.
+void ReduceLROnPlateau::State::init_is_better() {
   check(mode == "min" || mode == "max", "mode ", mode, " is unknown!");
   check(threshold_mode == "rel" || threshold_mode == "abs", "threshold mode ", threshold_mode,
         " is unknown!");
+  mode_worse = mode == "min" ? std::numeric_limits<double>::infinity()
+                             : -std::numeric_limits<double>::infinity();
 }
 
 std::vector<double> ReduceLROnPlateauOptions::min_lr_per_group(std::size_t n) const {
@@ -20,46 +43,46 @@ std::vector<double> ReduceLROnPlateauOptions::min_lr_per_group(std::size_t n) co
 }
 
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, const ReduceLROnPlateauOptions& o)
-    : optimizer_(optimizer),
-      factor_(o.factor()),
-      patience_(o.patience()),
-      verbose_(o.verbose()),
-      cooldown_(o.cooldown()),
-      mode_(o.mode()),
-      threshold_(o.threshold()),
-      threshold_mode_(o.threshold_mode()),
-      eps_(o.eps()) {
-  check(factor_ < 1.0, "Factor should be < 1.0.");
-  min_lrs_ = o.min_lr_per_group(optimizer_.num_param_groups());
-  check_modes(mode_, threshold_mode_);
-  mode_worse_ = mode_ == "min" ? std::numeric_limits<double>::infinity()
-                               : -std::numeric_limits<double>::infinity();
-  best_ = mode_worse_;
+    : optimizer_(optimizer) {
+  check(o.factor() < 1.0, "Factor should be < 1.0.");
+  state_.factor = o.factor();
+  state_.min_lrs = o.min_lr_per_group(optimizer_.num_param_groups());
+  state_.patience = o.patience();
+  state_.verbose = o.verbose();
+  state_.cooldown = o.cooldown();
+  state_.mode = o.mode();
+  state_.threshold = o.threshold();
+  state_.threshold_mode = o.threshold_mode();
+  state_.eps = o.eps();
+  state_.init_is_better();
+  state_.best = state_.mode_worse;
 }
 
 bool ReduceLROnPlateau::is_better(double a, double best) const {
-  if (mode_ == "min" && threshold_mode_ == "rel") return a < best * (1.0 - threshold_);
-  if (mode_ == "min") return a < best - threshold_;
-  if (threshold_mode_ == "rel") return a > best * (threshold_ + 1.0);
-  return a > best + threshold_;
+  const State& s = state_;
+  if (s.mode == "min" && s.threshold_mode == "rel") return a < best * (1.0 - s.threshold);
+  if (s.mode == "min") return a < best - s.threshold;
+  if (s.threshold_mode == "rel") return a > best * (s.threshold + 1.0);
+  return a > best + s.threshold;
 }
 
 void ReduceLROnPlateau::step(double metric) {
-  ++last_epoch_;
-  if (is_better(metric, best_)) {
-    best_ = metric;
-    num_bad_epochs_ = 0;
+  State& s = state_;
+  ++s.last_epoch;
+  if (is_better(metric, s.best)) {
+    s.best = metric;
+    s.num_bad_epochs = 0;
   } else {
-    ++num_bad_epochs_;
+    ++s.num_bad_epochs;
   }
-  if (cooldown_counter_ > 0) {
-    --cooldown_counter_;
-    num_bad_epochs_ = 0;  // bad epochs in cooldown don't count
+  if (s.cooldown_counter > 0) {
+    --s.cooldown_counter;
+    s.num_bad_epochs = 0;  // bad epochs in cooldown don't count
   }
-  if (num_bad_epochs_ > patience_) {
+  if (s.num_bad_epochs > s.patience) {
     reduce_lr();
-    cooldown_counter_ = cooldown_;
-    num_bad_epochs_ = 0;
+    s.cooldown_counter = s.cooldown;
+    s.num_bad_epochs = 0;
   }
   last_lr_ = group_lrs();
   stepped_ = true;
@@ -68,12 +91,12 @@ void ReduceLROnPlateau::step(double metric) {
 void ReduceLROnPlateau::reduce_lr() {
   for (std::size_t i = 0; i < optimizer_.num_param_groups(); ++i) {
     const double old_lr = optimizer_.get_lr(i);
-    const double new_lr = std::max(old_lr * factor_, min_lrs_[i]);
-    if (old_lr - new_lr > eps_) {
+    const double new_lr = std::max(old_lr * state_.factor, state_.min_lrs[i]);
+    if (old_lr - new_lr > state_.eps) {
       optimizer_.set_lr(i, new_lr);
-      if (verbose_) {
+      if (state_.verbose) {
         std::printf("Epoch %05lld: reducing learning rate of group %zu to %.4e.\n",
-                    static_cast<long long>(last_epoch_), i, new_lr);
+                    static_cast<long long>(state_.last_epoch), i, new_lr);
       }
     }
   }
@@ -93,22 +116,7 @@ std::vector<double> ReduceLROnPlateau::group_lrs() const {
 
 Value ReduceLROnPlateau::state_dict() const {
   Value dict = Value::dict();
-  dict.set("factor", factor_);
-  Value min_lrs = Value::list();
-  for (double v : min_lrs_) min_lrs.append(detail::number_or_int_zero(v));
-  dict.set("min_lrs", std::move(min_lrs));
-  dict.set("patience", patience_);
-  dict.set("verbose", verbose_);
-  dict.set("cooldown", cooldown_);
-  dict.set("cooldown_counter", cooldown_counter_);
-  dict.set("mode", mode_);
-  dict.set("threshold", threshold_);
-  dict.set("threshold_mode", threshold_mode_);
-  dict.set("best", best_);
-  dict.set("num_bad_epochs", num_bad_epochs_);
-  dict.set("mode_worse", mode_worse_);
-  dict.set("eps", eps_);
-  dict.set("last_epoch", last_epoch_);
+  write_options(state_, dict);
   if (stepped_) dict.set("_last_lr", detail::number_list(last_lr_));
   return dict;
 }
@@ -116,50 +124,17 @@ Value ReduceLROnPlateau::state_dict() const {
 void ReduceLROnPlateau::load_state_dict(const Value& state_dict) {
   const std::string where = "ReduceLROnPlateau.load_state_dict: state dict";
   check(state_dict.is_dict(), where, " should be a dict, found a ", state_dict.kind_name());
-  auto text = [&](const char* key) {
-    const Value* v = state_dict.find(Key(std::string(key)));
-    check(v != nullptr, where, " has no key '", key, "'");
-    check(v->is_string(), where, "['", key, "'] should be a string, found a ", v->kind_name());
-    return v->as_string();
-  };
-  // Read everything before changing anything.
-  const double factor = detail::read_number(state_dict, "factor", where);
-  std::vector<double> min_lrs = detail::read_number_list(state_dict, "min_lrs", where);
-  check(min_lrs.size() == optimizer_.num_param_groups(), where, "['min_lrs'] has ",
-        min_lrs.size(), " entries, expected one per parameter group (",
+  State loaded = state_;
+  read_options(loaded, state_dict, where);
+  check(loaded.min_lrs.size() == optimizer_.num_param_groups(), where, "['min_lrs'] has ",
+        loaded.min_lrs.size(), " entries, expected one per parameter group (",
         optimizer_.num_param_groups(), ")");
-  const std::int64_t patience = detail::read_int(state_dict, "patience", where);
-  const bool verbose = detail::read_bool_or(state_dict, "verbose", false, where);
-  const std::int64_t cooldown = detail::read_int(state_dict, "cooldown", where);
-  const std::int64_t cooldown_counter = detail::read_int(state_dict, "cooldown_counter", where);
-  const std::string mode = text("mode");
-  const double threshold = detail::read_number(state_dict, "threshold", where);
-  const std::string threshold_mode = text("threshold_mode");
-  check_modes(mode, threshold_mode);
-  const double best = detail::read_number(state_dict, "best", where);
-  const std::int64_t num_bad_epochs = detail::read_int(state_dict, "num_bad_epochs", where);
-  const double eps = detail::read_number(state_dict, "eps", where);
-  const std::int64_t last_epoch = detail::read_int(state_dict, "last_epoch", where);
+  loaded.init_is_better();
   const bool stepped = state_dict.contains(Key(std::string("_last_lr")));
   std::vector<double> last_lr =
       stepped ? detail::read_number_list(state_dict, "_last_lr", where) : std::vector<double>{};
 
-  factor_ = factor;
-  min_lrs_ = std::move(min_lrs);
-  patience_ = patience;
-  verbose_ = verbose;
-  cooldown_ = cooldown;
-  cooldown_counter_ = cooldown_counter;
-  mode_ = mode;
-  threshold_ = threshold;
-  threshold_mode_ = threshold_mode;
-  best_ = best;
-  num_bad_epochs_ = num_bad_epochs;
-  // PyTorch's load_state_dict re-derives mode_worse from mode (_init_is_better).
-  mode_worse_ = mode_ == "min" ? std::numeric_limits<double>::infinity()
-                               : -std::numeric_limits<double>::infinity();
-  eps_ = eps;
-  last_epoch_ = last_epoch;
+  state_ = std::move(loaded);
   last_lr_ = std::move(last_lr);
   stepped_ = stepped;
 }

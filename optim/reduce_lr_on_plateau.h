@@ -7,29 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "ember/core/arg.h"
 #include "ember/optim/optimizer.h"
+#include "ember/optim/option_keys.h"
 #include "ember/core/value.h"
 
 namespace ember::optim {
 
 // ReduceLROnPlateauOptions().mode("max").factor(0.5).patience(3): PyTorch's arguments, names
 // and defaults.
-class ReduceLROnPlateauOptions {
- public:
-  // "min": the metric should decrease (a loss); "max": increase (an accuracy).
-  ReduceLROnPlateauOptions& mode(std::string v) { mode_ = std::move(v); return *this; }
-  // new_lr = lr * factor (< 1).
-  ReduceLROnPlateauOptions& factor(double v) { factor_ = v; return *this; }
-  // Epochs without improvement tolerated before the lr is reduced.
-  ReduceLROnPlateauOptions& patience(std::int64_t v) { patience_ = v; return *this; }
-  // Improvement means better than best * (1 -/+ threshold) ("rel") or best -/+ threshold ("abs").
-  ReduceLROnPlateauOptions& threshold(double v) { threshold_ = v; return *this; }
-  ReduceLROnPlateauOptions& threshold_mode(std::string v) {
-    threshold_mode_ = std::move(v);
-    return *this;
-  }
-  // Epochs to wait after a reduction before counting bad epochs again.
-  ReduceLROnPlateauOptions& cooldown(std::int64_t v) { cooldown_ = v; return *this; }
+struct ReduceLROnPlateauOptions {
   // Lower bound of the lr: one for all groups (min_lr), or one per group (PyTorch's min_lr
   // given a list, which its state_dict calls min_lrs).
   ReduceLROnPlateauOptions& min_lr(double v) { min_lr_ = {v}; per_group_ = false; return *this; }
@@ -38,32 +25,28 @@ class ReduceLROnPlateauOptions {
     per_group_ = true;
     return *this;
   }
-  // Reductions smaller than eps are skipped.
-  ReduceLROnPlateauOptions& eps(double v) { eps_ = v; return *this; }
-  ReduceLROnPlateauOptions& verbose(bool v) { verbose_ = v; return *this; }
 
-  const std::string& mode() const { return mode_; }
-  double factor() const { return factor_; }
-  std::int64_t patience() const { return patience_; }
-  double threshold() const { return threshold_; }
-  const std::string& threshold_mode() const { return threshold_mode_; }
-  std::int64_t cooldown() const { return cooldown_; }
   // The lower bound of each of n groups; Error if min_lrs gave another number of them.
   std::vector<double> min_lr_per_group(std::size_t n) const;
-  double eps() const { return eps_; }
-  bool verbose() const { return verbose_; }
+
+  // "min": the metric should decrease (a loss); "max": increase (an accuracy).
+  EMBER_ARG(std::string, mode) = "min";
+  // new_lr = lr * factor (< 1).
+  EMBER_ARG(double, factor) = 0.1;
+  // Epochs without improvement tolerated before the lr is reduced.
+  EMBER_ARG(std::int64_t, patience) = 10;
+  // Improvement means better than best * (1 -/+ threshold) ("rel") or best -/+ threshold ("abs").
+  EMBER_ARG(double, threshold) = 1e-4;
+  EMBER_ARG(std::string, threshold_mode) = "rel";
+  // Epochs to wait after a reduction before counting bad epochs again.
+  EMBER_ARG(std::int64_t, cooldown) = 0;
+  // Reductions smaller than eps are skipped.
+  EMBER_ARG(double, eps) = 1e-8;
+  EMBER_ARG(bool, verbose) = false;
 
  private:
-  std::string mode_ = "min";
-  double factor_ = 0.1;
-  std::int64_t patience_ = 10;
-  double threshold_ = 1e-4;
-  std::string threshold_mode_ = "rel";
-  std::int64_t cooldown_ = 0;
   std::vector<double> min_lr_{0.0};
   bool per_group_ = false;
-  double eps_ = 1e-8;
-  bool verbose_ = false;
 };
 
 // Call step(metric) once per epoch with the validation metric. The scheduler refers to the
@@ -76,37 +59,46 @@ class ReduceLROnPlateau {
   void step(double metric);
   // The learning rate of every group after the last step (the current ones before any step).
   std::vector<double> get_last_lr() const;
-  std::int64_t last_epoch() const { return last_epoch_; }
-  double best() const { return best_; }
-  std::int64_t num_bad_epochs() const { return num_bad_epochs_; }
+  std::int64_t last_epoch() const { return state_.last_epoch; }
+  double best() const { return state_.best; }
+  std::int64_t num_bad_epochs() const { return state_.num_bad_epochs; }
 
-  // PyTorch's keys and order: factor, min_lrs, patience, verbose, cooldown, cooldown_counter,
-  // mode, threshold, threshold_mode, best, num_bad_epochs, mode_worse, eps, last_epoch, and
-  // _last_lr once step() has run.
+  // PyTorch's state_dict: every attribute but the optimizer (State's table gives the keys and
+  // their order), and _last_lr once step() has run.
   Value state_dict() const;
+  // Reads everything before changing anything: an Error leaves the scheduler as it was.
   void load_state_dict(const Value& state_dict);
 
  private:
+  // The attributes PyTorch's ReduceLROnPlateau saves, with its names.
+  struct State {
+    double factor;
+    std::vector<double> min_lrs;
+    std::int64_t patience;
+    bool verbose;
+    std::int64_t cooldown;
+    std::int64_t cooldown_counter = 0;
+    std::string mode;
+    double threshold;
+    std::string threshold_mode;
+    double best;
+    std::int64_t num_bad_epochs = 0;
+    double mode_worse;  // +inf for "min", -inf for "max"
+    double eps;
+    std::int64_t last_epoch = 0;
+
+    // {key, member} in PyTorch's order; state_dict writes them, load_state_dict reads them.
+    static const std::vector<OptionKey<State>>& keys();
+    // Error unless mode and threshold_mode are ones PyTorch knows; sets mode_worse from mode.
+    void init_is_better();
+  };
+
   bool is_better(double a, double best) const;
   void reduce_lr();
   std::vector<double> group_lrs() const;
-  static void check_modes(const std::string& mode, const std::string& threshold_mode);
 
   Optimizer& optimizer_;
-  double factor_;
-  std::vector<double> min_lrs_;
-  std::int64_t patience_;
-  bool verbose_;
-  std::int64_t cooldown_;
-  std::int64_t cooldown_counter_ = 0;
-  std::string mode_;
-  double threshold_;
-  std::string threshold_mode_;
-  double best_;
-  std::int64_t num_bad_epochs_ = 0;
-  double mode_worse_;  // +inf for "min", -inf for "max"
-  double eps_;
-  std::int64_t last_epoch_ = 0;
+  State state_;
   std::vector<double> last_lr_;
   bool stepped_ = false;  // whether _last_lr exists yet
 };

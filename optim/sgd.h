@@ -6,48 +6,29 @@
 #include <optional>
 #include <vector>
 
+#include "ember/core/arg.h"
 #include "ember/optim/optimizer.h"
 
 namespace ember::optim {
 
 // SGD's hyperparameters: SGDOptions(0.01).momentum(0.9).nesterov(true).
-class SGDOptions {
- public:
+struct SGDOptions {
   explicit SGDOptions(double lr) : lr_(lr) {}
-
-  SGDOptions& lr(double v) { lr_ = v; return *this; }
-  SGDOptions& momentum(double v) { momentum_ = v; return *this; }
-  SGDOptions& dampening(double v) { dampening_ = v; return *this; }
-  SGDOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  SGDOptions& nesterov(bool v) { nesterov_ = v; return *this; }
-  SGDOptions& maximize(bool v) { maximize_ = v; return *this; }
-  // Stored and saved for PyTorch; ember always runs the single-tensor algorithm.
-  SGDOptions& foreach(std::optional<bool> v) { foreach_ = v; return *this; }
-  SGDOptions& differentiable(bool v) { differentiable_ = v; return *this; }
-
-  double lr() const { return lr_; }
-  double momentum() const { return momentum_; }
-  double dampening() const { return dampening_; }
-  double weight_decay() const { return weight_decay_; }
-  bool nesterov() const { return nesterov_; }
-  bool maximize() const { return maximize_; }
-  std::optional<bool> foreach() const { return foreach_; }
-  bool differentiable() const { return differentiable_; }
 
   // Throws Error if out of range ("Invalid learning rate: -0.1").
   void validate() const;
   // The keys of SGD's param_group, in PyTorch's order.
   static const std::vector<OptionKey<SGDOptions>>& keys();
 
- private:
-  double lr_;
-  double momentum_ = 0.0;
-  double dampening_ = 0.0;
-  double weight_decay_ = 0.0;
-  bool nesterov_ = false;
-  bool maximize_ = false;
-  std::optional<bool> foreach_;
-  bool differentiable_ = false;
+  EMBER_ARG(double, lr);
+  EMBER_ARG(double, momentum) = 0.0;
+  EMBER_ARG(double, dampening) = 0.0;
+  EMBER_ARG(double, weight_decay) = 0.0;
+  EMBER_ARG(bool, nesterov) = false;
+  EMBER_ARG(bool, maximize) = false;
+  // Stored and saved for PyTorch; ember always runs the single-tensor algorithm.
+  EMBER_ARG(std::optional<bool>, foreach);
+  EMBER_ARG(bool, differentiable) = false;
 };
 
 // state["momentum_buffer"]: undefined (None) until the first step with momentum.

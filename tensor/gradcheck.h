@@ -5,6 +5,7 @@
 #include <functional>
 #include <vector>
 
+#include "ember/core/arg.h"
 #include "ember/tensor/tensor.h"
 
 namespace ember {
@@ -13,20 +14,10 @@ using GradcheckFn = std::function<Tensor(const std::vector<Tensor>&)>;
 
 // torch.autograd.gradcheck's eps, atol, rtol and raise_exception, with its defaults.
 struct GradcheckOptions {
-  GradcheckOptions& eps(double value) { eps_ = value; return *this; }
-  GradcheckOptions& atol(double value) { atol_ = value; return *this; }
-  GradcheckOptions& rtol(double value) { rtol_ = value; return *this; }
-  GradcheckOptions& raise_exception(bool value) { raise_exception_ = value; return *this; }
-  double eps() const { return eps_; }
-  double atol() const { return atol_; }
-  double rtol() const { return rtol_; }
-  bool raise_exception() const { return raise_exception_; }
-
- private:
-  double eps_ = 1e-6;
-  double atol_ = 1e-5;
-  double rtol_ = 1e-3;
-  bool raise_exception_ = true;
+  EMBER_ARG(double, eps) = 1e-6;
+  EMBER_ARG(double, atol) = 1e-5;
+  EMBER_ARG(double, rtol) = 1e-3;
+  EMBER_ARG(bool, raise_exception) = true;
 };
 
 // Checks the Jacobian of fn at inputs. Inputs that require grad are checked (all floating
