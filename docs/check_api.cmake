@@ -29,7 +29,8 @@
 # declaration sits. A declaration whose first '(' follows an unqualified identifier is a
 # function; `class X : public Y {` or `struct X : Y {` is a class deriving from Y. Function
 # bodies and initialisers are skipped. This is enough for headers that follow STYLE.md (one
-# declaration per statement, no macros that declare things).
+# declaration per statement, no macros that declare things; EMBER_ARG only declares an options
+# class's setter, getter and member, which need no row).
 cmake_minimum_required(VERSION 3.25)
 
 if(NOT SOURCE_DIR)
