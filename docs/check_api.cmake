@@ -30,7 +30,9 @@
 # function; `class X : public Y {` or `struct X : Y {` is a class deriving from Y. Function
 # bodies and initialisers are skipped. This is enough for headers that follow STYLE.md (one
 # declaration per statement, no macros that declare things).
-cmake_minimum_required(VERSION 3.25)
+
+# The project's minimum; list(POP_FRONT) and list(POP_BACK) need 3.15.
+cmake_minimum_required(VERSION 3.16)
 
 if(NOT SOURCE_DIR)
   get_filename_component(SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
