@@ -31,7 +31,9 @@
 # bodies and initialisers are skipped. This is enough for headers that follow STYLE.md (one
 # declaration per statement, no macros that declare things; EMBER_ARG only declares an options
 # class's setter, getter and member, which need no row).
-cmake_minimum_required(VERSION 3.25)
+
+# The project's minimum; list(POP_FRONT) and list(POP_BACK) need 3.15, list(TRANSFORM) 3.12.
+cmake_minimum_required(VERSION 3.16)
 
 if(NOT SOURCE_DIR)
   get_filename_component(SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
