@@ -3,9 +3,14 @@
 #include <doctest/doctest.h>
 
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <limits>
 
+#include "ember/optim/optim.h"
 #include "ember/serialize/serialize.h"
+#include "ember/tensor/factories.h"
 #include "tests/test_serialize_helpers.h"
 #include "tests/programs.h"
 
@@ -28,6 +33,37 @@ bool have_ember() {
   return false;
 }
 
+// `ember inspect --json` writes inf and nan as Python's json module does (Infinity, -Infinity,
+// NaN), which strict JSON, and so nlohmann's parser, lacks: outside strings they become the
+// strings "inf", "-inf" and "nan" that test::json_number reads.
+nlohmann::json parse_python_json(const std::string& text) {
+  std::string strict;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      strict += c;
+      if (c == '\\') strict += text[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    bool replaced = false;
+    for (const auto& [token, name] : {std::pair<std::string, std::string>{"Infinity", "inf"},
+                                      {"-Infinity", "-inf"},
+                                      {"NaN", "nan"}}) {
+      if (text.compare(i, token.size(), token) == 0) {
+        strict += '"' + name + '"';
+        i += token.size() - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) strict += c;
+    in_string = !replaced && c == '"';
+  }
+  return nlohmann::json::parse(strict);
+}
+
 }  // namespace
 
 TEST_CASE("ember inspect prints keys, dtypes, shapes, scalars and param_groups") {
@@ -46,11 +82,13 @@ TEST_CASE("ember inspect --json gives the tree with tensors as dtype, shape and 
   if (!have_ember()) return;
   Result r = run_ember("inspect --json " + test::fixture("checkpoint.pt"));
   REQUIRE(r.status == 0);
-  const nlohmann::json j = nlohmann::json::parse(r.out);
+  const nlohmann::json j = parse_python_json(r.out);
   CHECK(j["epoch"] == 5);
   CHECK(j["loss"] == 0.4375);
   CHECK(j["nested"][6] == nlohmann::json::parse(R"([null, true, false, "s"])"));
   CHECK(j["nested"][7]["3"] == "int key");
+  CHECK(j["nested"][7]["x"][0] == 1.5);
+  CHECK(test::json_number(j["nested"][7]["x"][1]) == INFINITY);  // nlohmann alone writes null
   const nlohmann::json& w = j["model_state_dict"]["conv1.weight"];
   CHECK(w["dtype"] == "float32");
   CHECK(w["shape"] == nlohmann::json::parse("[2, 1, 3, 3]"));
@@ -64,6 +102,44 @@ TEST_CASE("ember inspect --json gives the tree with tensors as dtype, shape and 
   CHECK(dt["bool"] == nlohmann::json::parse(R"({"dtype": "bool", "shape": [3], "sum": 2.0})"));
   CHECK(dt["bf16"]["dtype"] == "bfloat16");
   CHECK(dt["i8"]["sum"] == -3.0);
+}
+
+TEST_CASE("ember inspect --json writes inf, -inf and nan as Python's json: Infinity, NaN") {
+  if (!have_ember()) return;
+  // ReduceLROnPlateau's state_dict holds mode_worse = inf (best too, before any step), as in
+  // a Lightning checkpoint; tensor sums can overflow or be nan as well.
+  Tensor w = zeros({2}).requires_grad_();
+  optim::SGD sgd({w}, optim::SGDOptions(0.1));
+  optim::ReduceLROnPlateau plateau(sgd);
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::string path = test::scratch("cli_nonfinite.pt");
+  save(Value{{"scheduler", plateau.state_dict()},
+             {"floats", Value::list({inf, -inf, std::nan("")})},
+             {"inf", tensor({1.0, inf})},
+             {"nan", tensor({1.0, std::nan("")})}},
+       path);
+  Result r = run_ember("inspect --json " + path);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("\"mode_worse\": Infinity,\n") != std::string::npos);
+  CHECK(r.out.find("\"floats\": [\n    Infinity,\n    -Infinity,\n    NaN\n  ]") !=
+        std::string::npos);
+  CHECK(r.out.find("\"sum\": Infinity\n") != std::string::npos);
+  CHECK(r.out.find("\"sum\": NaN\n") != std::string::npos);
+  CHECK(r.out.find("null") == std::string::npos);
+
+  if (std::system("/usr/bin/python3 -c '' >/dev/null 2>&1") != 0) {
+    MESSAGE("skipped: no /usr/bin/python3 to read the JSON back");
+    return;
+  }
+  const std::string json_path = test::scratch("cli_nonfinite.json");
+  test::write_file(json_path, r.out);
+  const std::string check =
+      "import json, math, sys; d = json.load(sys.stdin); inf = float('inf'); "
+      "assert d['scheduler']['mode_worse'] == inf and d['scheduler']['best'] == inf; "
+      "a, b, c = d['floats']; assert a == inf and b == -inf and math.isnan(c); "
+      "assert d['inf']['sum'] == inf and math.isnan(d['nan']['sum']); "
+      "assert d['scheduler']['factor'] == 0.1";
+  CHECK(std::system(("/usr/bin/python3 -c \"" + check + "\" < " + json_path).c_str()) == 0);
 }
 
 TEST_CASE("ember convert turns .pt into .safetensors and back") {

@@ -1,12 +1,14 @@
 // The `ember` command: look inside checkpoints and convert them, without Python.
 //
 //   ember inspect ckpt.pt            keys, dtypes, shapes, scalars, param_groups
-//   ember inspect --json ckpt.pt     the same tree as JSON (tensors as dtype, shape and sum)
+//   ember inspect --json ckpt.pt     the same tree as JSON (tensors as dtype, shape and sum;
+//                                    inf and nan as Python's json writes them: Infinity, NaN)
 //   ember convert model.pt model.safetensors   (.pt <-> .safetensors, by extension)
 //
 // A file that cannot be read gives one line on stderr and exit code 1.
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -125,6 +127,29 @@ nlohmann::ordered_json to_json(const Value& v) {
   return nullptr;
 }
 
+// Writes j as nlohmann's dump(2) does, byte for byte, except for the floats JSON cannot hold
+// (a ReduceLROnPlateau's mode_worse = inf, a tensor whose sum overflows): nlohmann writes null
+// and the value is lost; this writes Infinity, -Infinity and NaN, as Python's json.dumps does
+// by default, and json.loads reads them back. nlohmann still writes every string and number.
+void write_json(std::ostream& out, const nlohmann::ordered_json& j, const std::string& indent) {
+  const bool container = j.is_object() || j.is_array();
+  if (j.is_number_float() && !std::isfinite(j.get<double>())) {
+    const double x = j.get<double>();
+    out << (std::isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity");
+  } else if (!container || j.empty()) {
+    out << j.dump();  // a scalar, {} or []
+  } else {
+    const std::string inner = indent + "  ";
+    out << (j.is_object() ? "{\n" : "[\n");
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      out << (it == j.begin() ? "" : ",\n") << inner;
+      if (j.is_object()) out << nlohmann::ordered_json(it.key()).dump() << ": ";
+      write_json(out, it.value(), inner);
+    }
+    out << "\n" << indent << (j.is_object() ? "}" : "]");
+  }
+}
+
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -163,7 +188,8 @@ int main(int argc, char** argv) {
     if (*inspect) {
       Value v = ember::load(file);
       if (as_json) {
-        std::cout << to_json(v).dump(2) << "\n";
+        write_json(std::cout, to_json(v), "");
+        std::cout << "\n";
       } else {
         std::ostringstream text;
         print_tree(text, v, "");
