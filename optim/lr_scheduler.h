@@ -82,7 +82,6 @@ class LRSchedulerWithOptions : public LRScheduler {
   }
 
   Options options_;
-
 };
 
 // The schedulers' options hold PyTorch's arguments, with its names and defaults. Each takes

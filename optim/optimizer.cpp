@@ -99,6 +99,14 @@ std::vector<std::int64_t> read_param_ids(const Value& group, const std::string& 
   return out;
 }
 
+namespace {
+const Value& require(const Value& dict, const char* key, const std::string& where) {
+  const Value* v = dict.find(Key(std::string(key)));
+  check(v != nullptr, where, " has no key '", key, "'");
+  return *v;
+}
+}  // namespace
+
 // ---- the param_group keys of option_keys.h ----------------------------------------------------
 
 Value option_to_value(double value, bool zero_as_int) {
@@ -162,10 +170,9 @@ void option_from_value(const Value& group, const char* key, const std::string& w
 
 void option_from_value(const Value& group, const char* key, const std::string& where,
                        std::string& out) {
-  const Value* v = group.find(Key(std::string(key)));
-  check(v != nullptr, where, " has no key '", key, "'");
-  check(v->is_string(), where, "['", key, "'] should be a string, found a ", v->kind_name());
-  out = v->as_string();
+  const Value& v = require(group, key, where);
+  check(v.is_string(), where, "['", key, "'] should be a string, found a ", v.kind_name());
+  out = v.as_string();
 }
 
 void option_from_value(const Value& group, const char* key, const std::string& where,
@@ -180,14 +187,6 @@ Value number_or_int_zero(double value) {
   if (value == 0.0) return Value(0);
   return Value(value);
 }
-
-namespace {
-const Value& require(const Value& dict, const char* key, const std::string& where) {
-  const Value* v = dict.find(Key(std::string(key)));
-  check(v != nullptr, where, " has no key '", key, "'");
-  return *v;
-}
-}  // namespace
 
 double read_number(const Value& dict, const char* key, const std::string& where) {
   const Value& v = require(dict, key, where);
