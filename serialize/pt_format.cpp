@@ -57,7 +57,7 @@ bool is_legacy_pt(const std::uint8_t* data, std::size_t size) {
   return size >= sizeof kMagic && std::memcmp(data, kMagic, sizeof kMagic) == 0;
 }
 
-Value load_pt(const std::shared_ptr<MappedFile>& file) {
+Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& options) {
   const std::string& path = file->path();
   if (is_legacy_pt(file->data(), file->size())) {
     throw SerializeError("load", path, "",
@@ -121,7 +121,7 @@ Value load_pt(const std::shared_ptr<MappedFile>& file) {
     storages.emplace(key, std::make_pair(storage, dtype));
     return storage;
   };
-  return unpickle(file->data() + pkl->data_offset, pkl->size, loader, path, pkl->name);
+  return unpickle(file->data() + pkl->data_offset, pkl->size, loader, path, pkl->name, options);
 }
 
 }  // namespace ember::serialize
