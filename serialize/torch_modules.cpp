@@ -218,11 +218,11 @@ void write_max_pool2d(const nn::Module& module, Value& d) {
 }
 
 std::shared_ptr<nn::Module> build_avg_pool2d(const PickledModule& m) {
-  auto options = nn::AvgPool2dOptions(m.pair("kernel_size"))
-                     .stride(m.pair("stride"))
-                     .padding(m.pair("padding"))
-                     .ceil_mode(m.boolean("ceil_mode"))
-                     .count_include_pad(m.boolean("count_include_pad"));
+  nn::AvgPool2dOptions options(m.pair("kernel_size"));
+  options.stride(m.pair("stride"))
+      .padding(m.pair("padding"))
+      .ceil_mode(m.boolean("ceil_mode"))
+      .count_include_pad(m.boolean("count_include_pad"));
   if (!m.is_none("divisor_override")) options.divisor_override(m.integer("divisor_override"));
   return std::make_shared<nn::AvgPool2d>(options);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ember/core/value.h"
+#include "ember/nn/conv_utils.h"
 #include "ember/nn/module.h"
 
 namespace ember::serialize {
