@@ -7,10 +7,17 @@ Run with Debian's python3-torch:  /usr/bin/python3 scripts/make_whole_model_fixt
 """
 import json
 import os
+import sys
 from collections import OrderedDict
 
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tutorial_model import TheModelClass  # noqa: E402
+
+# As a user's script defines it: pickled by name as __main__.TheModelClass.
+TheModelClass.__module__ = "__main__"
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
                    "whole_model")
@@ -49,6 +56,13 @@ def nested():
                                       ("head", head), ("out", nn.LogSoftmax(dim=1))]))
 
 
+def tutorial_sequential():
+    """TheModelClass's layers as a torch.nn.Sequential: a whole model of torch.nn's classes."""
+    return nn.Sequential(nn.Conv2d(3, 6, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(6, 16, 5),
+                         nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(), nn.Linear(400, 120),
+                         nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
 def attributes(model):
     """Each module's __dict__ without torch.nn.Module's own entries, in the file's order."""
     out = OrderedDict()
@@ -81,6 +95,15 @@ def main():
             y = model(x)
         io[name + ".input"] = x
         io[name + ".output"] = y
+    # The tutorial's section "Save/Load Entire Model" (docs/tutorial.md) reads these two.
+    x = torch.randn(2, 3, 32, 32)
+    io["tutorial.input"] = x
+    for name, model in [("tutorial_sequential", tutorial_sequential()),
+                        ("tutorial_class", TheModelClass())]:
+        model.eval()
+        torch.save(model, os.path.join(OUT, name + ".pt"))
+        with torch.no_grad():
+            io[name + ".output"] = model(x)
     torch.save(nn.ModuleList([nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)]),
                os.path.join(OUT, "module_list.pt"))
     torch.save(Net(), os.path.join(OUT, "user_class.pt"))

@@ -5,11 +5,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+
+#include "ember/nn/activation.h"
+#include "ember/nn/batch_norm.h"
+#include "ember/nn/conv2d.h"
+#include "ember/nn/flatten.h"
 #include "ember/nn/linear.h"
+#include "ember/nn/max_pool2d.h"
 #include "ember/nn/module_list.h"
 #include "ember/nn/sequential.h"
 #include "ember/serialize/serialize.h"
 #include "ember/serialize/whole_model.h"
+#include "ember/tensor/factories.h"
+#include "ember/tensor/generator.h"
 #include "ember/tensor/ops.h"
 #include "tests/test_serialize_helpers.h"
 
@@ -164,4 +173,40 @@ TEST_CASE("save_model refuses a model of the user's own C++ class") {
                        doctest::Contains("module '1' is a"), Error);
   CHECK_THROWS_WITH_AS(nn::save_model(seq, test::scratch("whole_model_user.pt")),
                        doctest::Contains("ember::save(model.state_dict(), path)"), Error);
+}
+
+// Live: PyTorch opens ember's file as a working torch.nn module. Runs when /usr/bin/python3
+// can import torch.
+TEST_CASE("save_model interop: PyTorch runs ember's whole model and gets ember's outputs") {
+  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+    MESSAGE("skipped: /usr/bin/python3 cannot import torch (apt-get install python3-torch)");
+    return;
+  }
+  manual_seed(3);
+  auto features = std::make_shared<nn::Sequential>();
+  features->push_back("conv", std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 4, 3).padding(1)));
+  features->push_back("bn", std::make_shared<nn::BatchNorm2d>(4));
+  features->push_back("relu", std::make_shared<nn::ReLU>());
+  features->push_back("pool", std::make_shared<nn::MaxPool2d>(2));
+  nn::Sequential model(features, std::make_shared<nn::Flatten>(),
+                       std::make_shared<nn::Linear>(4 * 4 * 4, 3), std::make_shared<nn::LogSoftmax>(1));
+  const Tensor x = randn({2, 1, 8, 8});
+  model.forward(x);  // training mode: moves the running statistics
+  model.eval();
+  const Tensor y = model.forward(x).detach();
+
+  const std::string model_path = test::scratch("interop_whole_model.pt");
+  const std::string io_path = test::scratch("interop_whole_model_io.pt");
+  const std::string out_path = test::scratch("interop_whole_model_out.pt");
+  nn::save_model(model, model_path);
+  ember::save(Value{{"input", x}}, io_path);
+  const std::string cmd = "/usr/bin/python3 " + std::string(EMBER_SOURCE_DIR) +
+                          "/tests/interop/run_whole_model.py " + model_path + " " + io_path + " " + out_path;
+  REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "PyTorch could not run ember's model (", cmd, ")");
+  const Value out = ember::load(out_path, LoadOptions().weights_only(false));
+  CHECK(allclose(out.at("output").as_tensor(), y, 1e-5, 1e-6));
+  CHECK(out.at("repr").as_string() == model.repr());
+  std::vector<std::string> keys;
+  for (const Value& k : out.at("state_dict_keys").items()) keys.push_back(k.as_string());
+  CHECK(keys == model.state_dict().keys());
 }
