@@ -284,7 +284,12 @@ bool Unpickler::step() {
     case 0x90: {  // ADDITEMS
       std::vector<Obj*> items = pop_mark();
       Obj* set = top();
-      if (!is_instance(set) || set->s != "builtins.set") fail(std::string("ADDITEMS to a ") + type_name(set->type) + ", not a set");
+      // A set is builtins.set([members]); one made by REDUCE with other arguments takes none.
+      if (!is_instance(set) || set->s != "builtins.set" || set->args->items.size() != 1 ||
+          set->args->items[0]->type != Type::list) {
+        fail(std::string("ADDITEMS needs a set (EMPTY_SET, or builtins.set of a list), found ") +
+             (set->type == Type::object ? set->s : type_name(set->type)));
+      }
       std::vector<Obj*>& members = set->args->items[0]->items;
       members.insert(members.end(), items.begin(), items.end());
       break;

@@ -236,6 +236,24 @@ TEST_CASE("model files: weights_only=false reads a whole model as an inert objec
   CHECK(::stat(test::scratch("pwned").c_str(), &st) != 0);
 }
 
+TEST_CASE("model files: PyTorch 2.6's safe globals ember knows keep their meaning") {
+  // collections.Counter (a MultiStepLR's milestones) is its counts, a dict.
+  const Value counts = load(write_pt("model_counter.pt", "\x80\x02" "ccollections\nCounter\n}(K\x03K\x01K\x05K\x02u\x85R."));
+  CHECK(python_repr(counts) == "{3: 1, 5: 2}");
+  // A set is structure only without weights_only, whichever protocol wrote it.
+  const std::string set2 = write_pt("model_set2.pt", "\x80\x02" "c__builtin__\nset\n]" + unicode("a") + "a\x85R.");
+  const std::string set4 = write_pt("model_set4.pt", "\x80\x04\x8f(" + unicode("a") + "\x90.");
+  for (const std::string& path : {set2, set4}) {
+    CHECK_THROWS_WITH_AS(load(path), Contains("the file holds a Python set (global 'builtins.set'); ember never imports"),
+                         SerializeError);
+    const Value set = load(path, kObjects);
+    CHECK(set.class_name() == "builtins.set");
+    CHECK(python_repr(set) == "{'a'}");
+  }
+  CHECK_THROWS_WITH_AS(load(write_pt("model_set_bad.pt", "\x80\x02" "c__builtin__\nset\n)R(K\x01\x90."), kObjects),
+                       Contains("ADDITEMS needs a set (EMPTY_SET, or builtins.set of a list), found builtins.set"), SerializeError);
+}
+
 TEST_CASE("model files: storages saved on cuda:0 or mps are read as CPU tensors") {
   // torch.load(path, map_location='cpu') gives the same; without a GPU PyTorch needs it.
   check_state_dict(nn::StateDict(load(model_fixture("mixed_devices.pt"))), expected()["mixed_devices"]["state_dict"],
