@@ -34,7 +34,9 @@ void check_state_dict(const nn::StateDict& got, const nlohmann::json& want, cons
   INFO(where);
   REQUIRE(got.size() == want.size());
   std::size_t i = 0;
-  for (const auto& [key, tensor] : got) {
+  for (const auto& item : got) {
+    const std::string& key = item.first;
+    const Tensor& tensor = item.second;
     const nlohmann::json& entry = want[i++];
     CAPTURE(key);
     CHECK(key == entry[0].get<std::string>());

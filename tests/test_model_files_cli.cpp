@@ -36,7 +36,9 @@ bool have_ember() {
 
 void check_same(const nn::StateDict& got, const nn::StateDict& want) {
   REQUIRE(got.keys() == want.keys());
-  for (const auto& [key, tensor] : want) {
+  for (const auto& item : want) {
+    const std::string& key = item.first;
+    const Tensor& tensor = item.second;
     CAPTURE(key);
     CHECK(got.at(key).dtype() == tensor.dtype());
     CHECK(got.at(key).shape() == tensor.shape());
