@@ -93,6 +93,25 @@ TEST_CASE("model files: load_state_dict equals PyTorch's model.state_dict(), key
   CHECK(load_state_dict(test::fixture("tensors.safetensors")).size() == 6);
 }
 
+TEST_CASE("model files: legacy whole models (before PyTorch 1.6) give the same state_dict") {
+  const nlohmann::json legacy = nlohmann::json::parse(test::read_file(test::legacy_fixture("expected.json")));
+  for (const std::string name : {"model_sequential", "model_nested"}) {
+    CAPTURE(name);
+    const nlohmann::json& want = legacy["state_dict:" + name]["__dict__"];
+    for (const std::string& file : {name + ".pt", name + "_zip.pt"}) {
+      const nn::StateDict got = load_state_dict(test::legacy_fixture(file));
+      REQUIRE(got.size() == want.size());
+      std::size_t i = 0;
+      for (const auto& item : got) {
+        CHECK(item.first == want[i][0].get<std::string>());
+        CHECK(item.second.shape() == want[i][1]["shape"].get<Shape>());
+        CHECK(item.second.to_vector<double>() == want[i][1]["values"].get<std::vector<double>>());
+        ++i;
+      }
+    }
+  }
+}
+
 TEST_CASE("model files: load_state_dict says what a file that holds no model holds") {
   const std::string checkpoint = test::fixture("checkpoint.pt");
   CHECK_THROWS_WITH_AS(load_state_dict(checkpoint),
@@ -283,7 +302,7 @@ TEST_CASE("model files: the pickle machine's limits hold for object trees") {
   few.weights_only = false;
   few.limits.max_objects = 50;
   const std::string p = nested_objects(30);
-  auto no_storage = [](const std::string&, Dtype, std::int64_t) -> std::shared_ptr<Storage> { return nullptr; };
+  auto no_storage = [](const serialize::StorageRef&) { return serialize::StorageSlice(); };
   CHECK_THROWS_WITH_AS(serialize::unpickle(reinterpret_cast<const std::uint8_t*>(p.data()), p.size(), no_storage, "f", "e", few),
                        Contains("pickle builds too many objects"), SerializeError);
 }
