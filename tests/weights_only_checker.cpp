@@ -354,13 +354,11 @@ WeightsOnlyReport check_weights_only_file(const std::string& path, TorchRules ru
   if (pickle_name == nullptr) throw std::runtime_error(path + ": no <archive>/data.pkl");
   const std::string prefix = pickle_name->substr(0, pickle_name->size() - 8) + "data/";
   std::map<std::string, std::uint64_t> records;
-  std::string pickle;
   for (const serialize::ZipReader::Entry& e : zip.entries()) {
-    const std::uint8_t* p = zip.read(e);
-    if (e.name == *pickle_name) pickle.assign(reinterpret_cast<const char*>(p), e.size);
     if (e.name.compare(0, prefix.size(), prefix) == 0) records[e.name.substr(prefix.size())] = e.size;
   }
-  return check_weights_only(pickle, rules, &records);
+  const std::vector<std::uint8_t> pickle = zip.extract(*pickle_name);
+  return check_weights_only(std::string(pickle.begin(), pickle.end()), rules, &records);
 }
 
 }  // namespace ember::test
