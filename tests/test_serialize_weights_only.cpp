@@ -73,6 +73,7 @@ TEST_CASE("weights_only: module state_dicts of every layer, with and without _me
       {"softmax", std::make_shared<Softmax>(1)},
       {"log_softmax", std::make_shared<LogSoftmax>(1)},
       {"cross_entropy", std::make_shared<CrossEntropyLoss>()},
+      {"nll", std::make_shared<NLLLoss>()},
       {"mse", std::make_shared<MSELoss>()},
       {"sequential", std::make_shared<Sequential>(std::make_shared<Conv2d>(1, 2, 3), std::make_shared<BatchNorm2d>(2),
                                                   std::make_shared<ReLU>(), std::make_shared<Flatten>(),
