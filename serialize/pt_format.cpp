@@ -73,9 +73,24 @@ Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& opti
                                      : "missing: not a torch.save archive");
   }
   // Every record's CRC is checked, the unused ones too: a damaged file is reported as such.
-  for (const ZipReader::Entry& entry : zip.entries()) zip.read(entry);
+  // torch.save stores its records; an archive re-zipped by a zip tool has them deflated, and
+  // those are inflated once, here, into storages of their own.
+  std::unordered_map<std::string, std::shared_ptr<Storage>> inflated;
+  for (const ZipReader::Entry& entry : zip.entries()) {
+    if (!entry.compressed()) {
+      zip.read(entry);
+      continue;
+    }
+    auto storage = std::make_shared<Storage>(static_cast<std::size_t>(entry.size), false);
+    zip.extract_to(entry, reinterpret_cast<std::uint8_t*>(storage->data()));
+    inflated.emplace(entry.name, std::move(storage));
+  }
+  auto bytes_of = [&](const ZipReader::Entry& entry) -> std::uint8_t* {
+    if (entry.compressed()) return reinterpret_cast<std::uint8_t*>(inflated.at(entry.name)->data());
+    return file->mutable_data() + entry.data_offset;
+  };
   if (const ZipReader::Entry* order = zip.find(prefix + "byteorder")) {
-    std::string text(reinterpret_cast<const char*>(file->data() + order->data_offset), order->size);
+    std::string text(reinterpret_cast<const char*>(bytes_of(*order)), order->size);
     if (text != "little") throw SerializeError("load", path, order->name, "byte order '" + text + "' is not supported");
   }
 
@@ -105,9 +120,11 @@ Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& opti
                                std::to_string(numel) + " " + dtype_name(dtype) + " elements (" +
                                std::to_string(numel * element) + " bytes)");
     }
-    std::uint8_t* data = file->mutable_data() + entry->data_offset;
+    std::uint8_t* data = bytes_of(*entry);
     std::shared_ptr<Storage> storage;
-    if (reinterpret_cast<std::uintptr_t>(data) % 64 == 0) {
+    if (entry->compressed()) {
+      storage = inflated.at(name);
+    } else if (reinterpret_cast<std::uintptr_t>(data) % 64 == 0) {
       // Zero copy: the storage keeps the mapping alive.
       std::shared_ptr<MappedFile> keep = file;
       storage = std::make_shared<Storage>(data, entry->size, [keep](void*) {});
@@ -118,7 +135,7 @@ Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& opti
     storages.emplace(key, std::make_pair(storage, dtype));
     return StorageSlice{storage, 0, numel};
   };
-  return unpickle(file->data() + pkl->data_offset, pkl->size, loader, path, pkl->name, options);
+  return unpickle(bytes_of(*pkl), pkl->size, loader, path, pkl->name, options);
 }
 
 }  // namespace ember::serialize

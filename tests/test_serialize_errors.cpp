@@ -160,10 +160,13 @@ TEST_CASE("serialize errors: hostile zip structure") {
   bad = good;
   bad[cd + 45] = '\x70';
   CHECK_THROWS_WITH_AS(load_bytes("offset.pt", bad), Contains("local header"), SerializeError);
-  // Compressed entries are refused by name.
+  // A stored entry relabelled deflate is not a deflate stream; other methods are refused by name.
   bad = good;
   bad[cd + 10] = 8;
-  CHECK_THROWS_WITH_AS(load_bytes("deflate.pt", bad), Contains("compressed"), SerializeError);
+  CHECK_THROWS_WITH_AS(load_bytes("deflate.pt", bad), Contains("the deflate stream is truncated"), SerializeError);
+  bad[cd + 10] = 12;
+  CHECK_THROWS_WITH_AS(load_bytes("bzip2.pt", bad), Contains("compression method 12 (bzip2) is not supported"),
+                       SerializeError);
 }
 
 TEST_CASE("serialize errors: hostile safetensors") {
