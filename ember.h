@@ -36,7 +36,9 @@
 // Optimizers and learning-rate schedulers (torch.optim).
 #include "ember/optim/optim.h"
 
-// Checkpoints: PyTorch's .pt format and safetensors (torch.save / torch.load).
+// Checkpoints: PyTorch's .pt format and safetensors (torch.save / torch.load), and the
+// weights of whole-model files (load_state_dict).
+#include "ember/serialize/model_file.h"
 #include "ember/serialize/serialize.h"
 
 // Data: datasets and the loader (torch.utils.data, torchvision.datasets).

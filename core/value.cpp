@@ -1,11 +1,8 @@
-// Value: typed access with errors that name the path, the dict operations, and Python's repr.
+// Value: typed access with errors that name the path, and the dict operations. Objects are in
+// value_object.cpp, printing in value_repr.cpp.
 #include "ember/core/value.h"
 
-#include "ember/tensor/python_repr.h"
-
 #include <algorithm>
-#include <cstdio>
-#include <ostream>
 #include <unordered_set>
 
 namespace ember {
@@ -42,6 +39,7 @@ Value::Value(const Value& other)
       real_(other.real_),
       string_(other.string_),
       tensor_(other.tensor_),
+      origin_(other.origin_),
       items_(other.items_),
       keys_(other.keys_),
       ordered_(other.ordered_),
@@ -142,6 +140,7 @@ const char* Value::kind_name() const {
     case Kind::list: return "list";
     case Kind::tuple: return "tuple";
     case Kind::dict: return "dict";
+    case Kind::object: return "object";
   }
   return "?";
 }
@@ -284,94 +283,6 @@ void Value::set(const Key& key, Value v) {
 std::size_t Value::size() const {
   if (!is_sequence() && !is_dict()) fail(str("expected a list, tuple or dict for size(), found ", kind_name()));
   return items_.size();
-}
-
-// ---- printing --------------------------------------------------------------------------------
-
-namespace {
-
-// Python's repr(str): single quotes unless the text holds a ' and no ", and backslash escapes
-// for that quote, \\, \n, \r, \t and (as \xNN) the other control characters. Non-ASCII text is
-// kept, except the Latin-1 characters Python escapes as unprintable (U+0080..U+00A0, U+00AD);
-// rarer unprintable ones that Python escapes too (U+2028, ...) stay as they are.
-std::string python_str_repr(const std::string& s) {
-  const bool single = s.find('\'') != std::string::npos;
-  const bool dbl = s.find('"') != std::string::npos;
-  const char quote = single && !dbl ? '"' : '\'';
-  auto hex = [](unsigned char c) {
-    char buffer[8];
-    std::snprintf(buffer, sizeof buffer, "\\x%02x", c);
-    return std::string(buffer);
-  };
-  std::string out(1, quote);
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const auto next = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
-    if (c == quote || c == '\\') {
-      out += '\\';
-      out += s[i];
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += hex(c);
-    } else if (c == 0xc2 && next >= 0x80 && (next <= 0xa0 || next == 0xad)) {
-      out += hex(next);  // UTF-8 C2 xx is U+00xx
-      ++i;
-    } else {
-      out += s[i];
-    }
-  }
-  return out + quote;
-}
-
-std::string key_repr(const Key& key) {
-  if (const auto* s = std::get_if<std::string>(&key)) return python_str_repr(*s);
-  return std::to_string(std::get<std::int64_t>(key));
-}
-
-// A tensor in a printed Value: 0-d in full, anything else as PyTorch's meta-tensor repr
-// without the device.
-std::string tensor_summary(const Tensor& t) {
-  if (!t.defined() || t.dim() == 0) return str(t);
-  std::string s = "tensor(..., size=" + shape_str(t.shape());
-  if (t.dtype() != kFloat32) s += std::string(", dtype=torch.") + dtype_name(t.dtype());
-  return s + ")";
-}
-
-}  // namespace
-
-std::string python_repr(const Value& v, const std::function<std::string(const Tensor&)>& tensor_repr) {
-  std::string s;
-  switch (v.kind()) {
-    case Value::Kind::none: return "None";
-    case Value::Kind::boolean: return v.as_bool() ? "True" : "False";
-    case Value::Kind::integer: return std::to_string(v.as_int());
-    case Value::Kind::real: return python_float_repr(v.as_double());
-    case Value::Kind::string: return python_str_repr(v.as_string());
-    case Value::Kind::tensor: return tensor_repr ? tensor_repr(v.as_tensor()) : str(v.as_tensor());
-    case Value::Kind::list:
-    case Value::Kind::tuple:
-      for (const Value& item : v.items()) s += (s.empty() ? "" : ", ") + python_repr(item, tensor_repr);
-      if (v.is_list()) return "[" + s + "]";
-      return "(" + s + (v.size() == 1 ? ",)" : ")");  // (1,): a 1-tuple keeps its comma
-    case Value::Kind::dict:
-      // Python 3.11's OrderedDict repr, the form every Python that PyTorch 1.13 runs on prints.
-      for (const auto& [key, item] : v) {
-        const std::string k = key_repr(key), r = python_repr(item, tensor_repr);
-        s += (s.empty() ? "" : ", ") + (v.is_ordered_dict() ? "(" + k + ", " + r + ")" : k + ": " + r);
-      }
-      if (!v.is_ordered_dict()) return "{" + s + "}";
-      return s.empty() ? "OrderedDict()" : "OrderedDict([" + s + "])";
-  }
-  return "?";
-}
-
-std::ostream& operator<<(std::ostream& out, const Value& value) {
-  return out << python_repr(value, tensor_summary);
 }
 
 }  // namespace ember

@@ -1,5 +1,6 @@
 // Value: the tree of things torch.save stores (None, bool, int, float, str, Tensor, list,
-// tuple, dict), so that checkpoints and optimizer state_dicts have one C++ type.
+// tuple, dict, and, read with weights_only=false, inert pickled objects), so that checkpoints,
+// optimizer state_dicts and whole-model files have one C++ type.
 //
 //   Value checkpoint = ember::load("ckpt.pt");
 //   std::cout << checkpoint << "\n";  // {'epoch': 5, 'loss': tensor(0.4375), ...}
@@ -35,7 +36,11 @@ std::string key_str(const Key& key);  // 'name' or 3, for messages
 // handles, as everywhere in ember). Dicts keep insertion order, as Python's do.
 class Value {
  public:
-  enum class Kind { none, boolean, integer, real, string, tensor, list, tuple, dict };
+  enum class Kind { none, boolean, integer, real, string, tensor, list, tuple, dict, object };
+  // How the pickle made an object: a bare reference to a class or function (GLOBAL), the
+  // class's cls.__new__(cls, *args) (NEWOBJ, what a pickled class instance is), or a call
+  // callable(*args) (REDUCE).
+  enum class ObjectOrigin { global, newobj, reduce };
 
   Value() = default;  // None
   // A copy keeps the path of what it copies: a group taken out of a checkpoint still names
@@ -70,6 +75,16 @@ class Value {
   // A dict from parallel key and value lists in one step (linear time, unlike repeated set());
   // throws Error on a repeated key. The pickle reader builds large state_dicts with it.
   static Value dict_from(std::vector<Key> keys, std::vector<Value> values, bool ordered = false);
+  // An inert pickled object, as ember::load reads one with weights_only=false: the name of
+  // its class or callable ("__main__.Net", "torch.nn.modules.conv.Conv2d"), how it was made,
+  // the args (a tuple), the state that BUILD gave it (None when none: usually the instance's
+  // __dict__ as a dict, or a (dict, slotstate) tuple, kept as given), and the items that
+  // APPEND(S) and SETITEM(S) added to it (a list and a dict). Nothing of the class runs.
+  static Value object(std::string class_name, ObjectOrigin origin, Value args, Value state,
+                      Value listitems, Value dictitems);
+  // The same with no list or dict items; and with no args or state either.
+  static Value object(std::string class_name, ObjectOrigin origin, Value args, Value state);
+  static Value object(std::string class_name, ObjectOrigin origin);
 
   Kind kind() const { return kind_; }
   const char* kind_name() const;  // "dict", "tensor", ... for messages
@@ -84,6 +99,7 @@ class Value {
   bool is_tuple() const { return kind_ == Kind::tuple; }
   bool is_sequence() const { return is_list() || is_tuple(); }
   bool is_dict() const { return kind_ == Kind::dict; }
+  bool is_object() const { return kind_ == Kind::object; }
 
   // Where this value sits, as the subscripts that reach it from the root of the tree it was
   // read from: Value["param_groups"][0]["lr"]; a root is just "Value". Every Error a Value
@@ -148,7 +164,20 @@ class Value {
   const Value& at(const char* key) const { return at(Key(std::string(key))); }
   Value& at(const char* key) { return at(Key(std::string(key))); }
 
-  std::size_t size() const;  // items or entries; throws for scalars
+  std::size_t size() const;  // items or entries; throws for scalars and objects
+
+  // ---- object (each throws Error naming the path for a value of another kind) ----
+  const std::string& class_name() const;
+  ObjectOrigin object_origin() const;
+  const Value& object_args() const;
+  const Value& object_state() const;
+  const Value& object_listitems() const;
+  const Value& object_dictitems() const;
+  // Python's getattr(obj, name) and hasattr for a pickled instance: the entry of its __dict__
+  // state (or of both dicts of a (dict, slotstate) state). getattr throws Error naming the
+  // path, the class and the attributes it has.
+  bool hasattr(const std::string& name) const;
+  const Value& getattr(const std::string& name) const;
 
  private:
   // Where a value sits: the last step of its path, and the Place of the container holding it.
@@ -169,9 +198,11 @@ class Value {
   Kind kind_ = Kind::none;
   std::int64_t int_ = 0;
   double real_ = 0.0;
-  std::string string_;
+  std::string string_;  // a str, or an object's class name
   Tensor tensor_;
-  std::vector<Value> items_;  // list, tuple, or the values of a dict
+  ObjectOrigin origin_ = ObjectOrigin::global;  // object
+  // list, tuple, the values of a dict, or an object's args, state, listitems and dictitems
+  std::vector<Value> items_;
   std::vector<Key> keys_;  // dict keys, parallel to items_
   bool ordered_ = false;
   std::shared_ptr<const Value> metadata_;  // dicts only; immutable, so sharing it is a copy
@@ -203,6 +234,9 @@ class Value::const_iterator {
 
 // Python's repr() of the value torch.load would return: None, True, 3, 0.001, 'text', [1, 2],
 // (1,), {'lr': 0.01, 'params': [0, 1]}, OrderedDict([('w', ...)]) as Python 3.11 prints one.
+// An object prints as Python's default repr, with what the pickle gave it:
+// <__main__.Net object state={'training': True, ...}>, <torch.device('cuda', 0)> for a call,
+// <global 'torch.nn.functional.relu'>, and a set as Python prints one: {1, 2}, set().
 // Tensors print as tensor_repr says, by default as str() prints them (PyTorch's
 // "tensor([...])"); `ember inspect` passes one that prints dtype and shape.
 std::string python_repr(const Value& value,

@@ -46,7 +46,8 @@ struct StorageInfo {
 
 class LegacyReader {
  public:
-  explicit LegacyReader(const std::shared_ptr<MappedFile>& file) : file_(file), path_(file->path()) {}
+  LegacyReader(const std::shared_ptr<MappedFile>& file, const PickleOptions& options)
+      : file_(file), path_(file->path()), options_(options) {}
   Value read();
 
  private:
@@ -63,6 +64,7 @@ class LegacyReader {
 
   std::shared_ptr<MappedFile> file_;
   std::string path_;
+  PickleOptions options_;  // for the object pickle
   std::size_t pos_ = 0;
   std::size_t objects_ = 0;  // where the object pickle starts
   std::unordered_map<std::string, StorageInfo> storages_;
@@ -239,19 +241,21 @@ Value LegacyReader::read() {
   const std::string entry = section("object pickle");
   StorageLoader loader = [&](const StorageRef& ref) { return resolve(ref, entry); };
   std::size_t used = 0;
-  unpickle(file_->data() + objects_, file_->size() - objects_, loader, path_, entry, PickleLimits(), &used);
+  unpickle(file_->data() + objects_, file_->size() - objects_, loader, path_, entry, options_, &used);
   pos_ = objects_ + used;
   read_storage_list();
   find_storages();
   make_storages();
-  return unpickle(file_->data() + objects_, used, loader, path_, entry);
+  return unpickle(file_->data() + objects_, used, loader, path_, entry, options_);
 }
 
 }  // namespace
 
 bool is_legacy_pt(const std::uint8_t* data, std::size_t size) { return magic_pickle_size(data, size) != 0; }
 
-Value load_legacy_pt(const std::shared_ptr<MappedFile>& file) { return LegacyReader(file).read(); }
+Value load_legacy_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& options) {
+  return LegacyReader(file, options).read();
+}
 
 bool is_tar(const std::uint8_t* data, std::size_t size) {
   return size >= 512 && std::memcmp(data + 257, "ustar", 5) == 0;

@@ -8,6 +8,7 @@
 
 #include "ember/core/value.h"
 #include "ember/serialize/mapped_file.h"
+#include "ember/serialize/pickle_reader.h"
 
 namespace ember::serialize {
 
@@ -22,8 +23,9 @@ bool is_legacy_pt(const std::uint8_t* data, std::size_t size);
 // allocated; tensors that share a storage, or lie on views of one, share one Storage. Storages
 // saved on a GPU ('cuda:0', 'mps') load to the CPU. Bytes after the last storage are ignored,
 // as torch.load ignores them. Throws SerializeError naming the file, the section with the byte
-// it starts at, and the reason.
-Value load_legacy_pt(const std::shared_ptr<MappedFile>& file);
+// it starts at, and the reason. options apply to the object pickle (whole models need
+// weights_only=false, as in the zip format).
+Value load_legacy_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& options = PickleOptions());
 
 // True for a tar archive (POSIX or GNU header): PyTorch before 0.4 saved checkpoints as tar files.
 bool is_tar(const std::uint8_t* data, std::size_t size);

@@ -1,6 +1,6 @@
-// The restricted pickle machine: opcodes, allow-listed globals, tensor rebuilding, and the
-// conversion of the object graph into a Value. Opcode reference: CPython Lib/pickle.py and
-// Lib/pickletools.py; allow-list: torch/_weights_only_unpickler.py.
+// The restricted pickle machine: opcodes, known globals, tensor rebuilding, inert objects, and
+// the conversion of the object graph into a Value. Opcode reference: CPython Lib/pickle.py and
+// Lib/pickletools.py; the globals: pickle_globals.cpp.
 #include "ember/serialize/pickle_reader.h"
 
 #include <cstring>
@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ember/serialize/pickle_globals.h"
 #include "ember/serialize/serialize_error.h"
 #include "ember/serialize/torch_names.h"
 
@@ -20,9 +21,17 @@ namespace {
 // deeply nested graph needs no recursion.
 struct Obj {
   enum class Type : std::uint8_t {
-    none, boolean, integer, real, string, bytes, tuple, list, dict, global, storage, tensor
+    none, boolean, integer, real, string, bytes, tuple, list, dict, global, storage, tensor, object
   };
   Type type = Type::none;
+  // object: an unknown global (origin global), or what NEWOBJ / REDUCE made of one, with the
+  // args they got and the state, list items and dict items given to it since (may be null).
+  Value::ObjectOrigin origin = Value::ObjectOrigin::global;
+  Obj* args = nullptr;
+  Obj* state = nullptr;
+  Obj* listitems = nullptr;
+  Obj* dictitems = nullptr;
+  bool visiting = false;  // to_value: on the path from the root (a reference cycle)
   bool ordered = false;  // dict: an OrderedDict
   std::int64_t i = 0;
   double d = 0.0;
@@ -52,27 +61,20 @@ const char* type_name(Type t) {
     case Type::global: return "global";
     case Type::storage: return "storage";
     case Type::tensor: return "tensor";
+    case Type::object: return "object";
   }
   return "?";
 }
 
-bool allowed_global(const std::string& name) {
-  static const char* const kAllowed[] = {
-      "collections.OrderedDict",          "torch._utils._rebuild_tensor",
-      "torch._utils._rebuild_tensor_v2",  "torch._utils._rebuild_parameter",
-      "torch._utils._rebuild_parameter_with_state", "torch.nn.parameter.Parameter"};
-  for (const char* a : kAllowed) {
-    if (name == a) return true;
-  }
-  Dtype dtype;
-  return name.rfind("torch.", 0) == 0 && dtype_from_storage_class(name.substr(6), &dtype);
-}
+// An object that pickle can add items to or BUILD: made by NEWOBJ or REDUCE, not a bare global.
+bool is_instance(const Obj* o) { return o->type == Type::object && o->origin != Value::ObjectOrigin::global; }
 
 class Unpickler {
  public:
   Unpickler(const std::uint8_t* data, std::size_t size, const StorageLoader& loader,
-            const std::string& file, const std::string& entry, const PickleLimits& limits)
-      : data_(data), size_(size), loader_(loader), file_(file), entry_(entry), limits_(limits) {}
+            const std::string& file, const std::string& entry, const PickleOptions& options)
+      : data_(data), size_(size), loader_(loader), file_(file), entry_(entry),
+        limits_(options.limits), weights_only_(options.weights_only) {}
 
   Value run();
   std::size_t end() const { return pos_; }
@@ -138,6 +140,8 @@ class Unpickler {
   void op_build();
   void op_newobj();
   void op_persistent_id();
+  Obj* make_object(const std::string& name, Value::ObjectOrigin origin, Obj* args);
+  Obj* make_set(const char* name, std::vector<Obj*> items);
   void set_item(Obj* dict, Obj* key, Obj* value);
   void append_to(Obj* list, const std::vector<Obj*>& items);
   Obj* rebuild_tensor(const std::vector<Obj*>& args, std::size_t first);
@@ -145,6 +149,7 @@ class Unpickler {
   std::string as_key(Obj* o, const char* what);
   Shape as_shape(Obj* o, const char* what);
   Value to_value(Obj* o, std::size_t depth);
+  Value object_value(Obj* o, std::size_t depth);
 
   const std::uint8_t* data_;
   std::size_t size_;
@@ -154,6 +159,7 @@ class Unpickler {
   const std::string& file_;
   const std::string& entry_;
   PickleLimits limits_;
+  bool weights_only_;
   std::deque<Obj> arena_;
   std::vector<Obj*> stack_;
   std::vector<std::size_t> marks_;
@@ -274,6 +280,29 @@ bool Unpickler::step() {
     case 0x94: memo_put(memo_.size()); break;  // MEMOIZE
     case 'h': push(memo_get(take_le(1))); break;  // BINGET
     case 'j': push(memo_get(take_le(4))); break;  // LONG_BINGET
+    case 0x8f:  // EMPTY_SET (protocol 4's set, as in a module's _non_persistent_buffers_set)
+      if (weights_only_) fail(global_refusal("builtins.set", true));
+      push(make_set("builtins.set", {}));
+      break;
+    case 0x90: {  // ADDITEMS
+      std::vector<Obj*> items = pop_mark();
+      Obj* set = top();
+      // A set is builtins.set([members]); one made by REDUCE with other arguments takes none.
+      if (!is_instance(set) || set->s != "builtins.set" || set->args->items.size() != 1 ||
+          set->args->items[0]->type != Type::list) {
+        fail(std::string("ADDITEMS needs a set (EMPTY_SET, or builtins.set of a list), found ") +
+             (set->type == Type::object ? set->s : type_name(set->type)));
+      }
+      std::vector<Obj*>& members = set->args->items[0]->items;
+      members.insert(members.end(), items.begin(), items.end());
+      break;
+    }
+    case 0x91: {  // FROZENSET
+      std::vector<Obj*> items = pop_mark();
+      if (weights_only_) fail(global_refusal("builtins.frozenset", true));
+      push(make_set("builtins.frozenset", std::move(items)));
+      break;
+    }
     case 'c': {  // GLOBAL
       std::string module = take_line();
       op_global(module, take_line());
@@ -300,27 +329,51 @@ bool Unpickler::step() {
 }
 
 void Unpickler::op_global(std::string module, std::string name) {
-  std::string full = module + "." + name;
+  std::string full = python3_global_name(module, name);
   const char* missing = module == "torch" ? unsupported_storage_dtype(name) : nullptr;
   if (missing != nullptr) {
     fail("the file holds " + std::string(missing) + " tensors (" + full + "), a dtype ember does not have");
   }
-  if (!allowed_global(full)) {
-    fail("the file holds a pickled Python object (global '" + full +
-         "'), which ember never imports or runs; in PyTorch, save the model's weights "
-         "instead: torch.save(model.state_dict(), path)");
-  }
-  Obj* o = make(Type::global);
+  const std::string refusal = global_refusal(full, weights_only_);
+  if (!refusal.empty()) fail(refusal);
+  // Not imported, in either mode: a known global is its name, any other an inert reference.
+  Obj* o = make(is_known_global(full) ? Type::global : Type::object);
   o->s = std::move(full);
   push(o);
 }
 
+Obj* Unpickler::make_object(const std::string& name, Value::ObjectOrigin origin, Obj* args) {
+  if (args->type != Type::tuple) fail(std::string("arguments for ") + name + " must be a tuple, found " + type_name(args->type));
+  Obj* o = make(Type::object);
+  o->s = name;
+  o->origin = origin;
+  o->args = args;
+  return o;
+}
+
+// A set as protocol 2 pickles one, builtins.set([items]), whichever opcodes made it.
+Obj* Unpickler::make_set(const char* name, std::vector<Obj*> items) {
+  Obj* list = make(Type::list);
+  list->items = std::move(items);
+  Obj* args = make(Type::tuple);
+  args->items.push_back(list);
+  return make_object(name, Value::ObjectOrigin::reduce, args);
+}
+
 void Unpickler::append_to(Obj* list, const std::vector<Obj*>& items) {
+  if (is_instance(list)) {  // a list subclass's items (object.__reduce_ex__'s listitems)
+    if (list->listitems == nullptr) list->listitems = make(Type::list);
+    list = list->listitems;
+  }
   if (list->type != Type::list) fail(std::string("APPEND to a ") + type_name(list->type) + ", not a list");
   list->items.insert(list->items.end(), items.begin(), items.end());
 }
 
 void Unpickler::set_item(Obj* dict, Obj* key, Obj* value) {
+  if (is_instance(dict)) {  // a dict subclass's items (object.__reduce_ex__'s dictitems)
+    if (dict->dictitems == nullptr) dict->dictitems = make(Type::dict);
+    dict = dict->dictitems;
+  }
   if (dict->type != Type::dict) fail(std::string("SETITEM on a ") + type_name(dict->type) + ", not a dict");
   std::string index_key;
   if (key->type == Type::string) {
@@ -454,6 +507,10 @@ Obj* Unpickler::rebuild_tensor(const std::vector<Obj*>& args, std::size_t count)
 void Unpickler::op_reduce() {
   Obj* args_obj = pop();
   Obj* callable = pop();
+  if (callable->type == Type::object && callable->origin == Value::ObjectOrigin::global) {
+    push(make_object(callable->s, Value::ObjectOrigin::reduce, args_obj));  // recorded, not called
+    return;
+  }
   if (callable->type != Type::global) fail(std::string("REDUCE on a ") + type_name(callable->type));
   if (args_obj->type != Type::tuple) fail("REDUCE arguments must be a tuple");
   const std::vector<Obj*>& args = args_obj->items;
@@ -463,6 +520,10 @@ void Unpickler::op_reduce() {
     Obj* o = make(Type::dict);
     o->ordered = true;
     push(o);
+  } else if (name == "collections.Counter") {
+    // Counter(counts): a scheduler's milestones (MultiStepLR); ember reads it as the dict.
+    if (args.size() > 1 || (args.size() == 1 && args[0]->type != Type::dict)) fail("Counter(...) with unexpected arguments");
+    push(args.empty() ? make(Type::dict) : args[0]);
   } else if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
     const std::size_t want = name == "torch._utils._rebuild_tensor" ? 4 : 6;
     if (args.size() != want && !(want == 6 && args.size() == 7)) {
@@ -488,6 +549,10 @@ void Unpickler::op_newobj() {
   // torch.nn.Parameter.__new__(Parameter, data[, requires_grad]).
   Obj* args = pop();
   Obj* cls = pop();
+  if (cls->type == Type::object && cls->origin == Value::ObjectOrigin::global) {
+    push(make_object(cls->s, Value::ObjectOrigin::newobj, args));  // cls.__new__(cls, *args), recorded
+    return;
+  }
   if (cls->type != Type::global || cls->s != "torch.nn.parameter.Parameter" || args->type != Type::tuple ||
       args->items.empty() || args->items[0]->type != Type::tensor) {
     fail("NEWOBJ is only allowed for torch.nn.Parameter(tensor)");
@@ -502,7 +567,9 @@ void Unpickler::op_newobj() {
 void Unpickler::op_build() {
   Obj* state = pop();
   Obj* target = top();
-  if (target->type == Type::dict && target->ordered && state->type == Type::dict) {
+  if (is_instance(target)) {
+    target->state = state;  // what __setstate__ would get (a __dict__, or (dict, slotstate))
+  } else if (target->type == Type::dict && target->ordered && state->type == Type::dict) {
     // OrderedDict.__dict__.update(state): state_dicts carry `_metadata` this way.
     for (std::size_t k = 0; k < state->keys.size(); ++k) {
       if (state->keys[k]->type == Type::string && state->keys[k]->s == "_metadata") {
@@ -521,6 +588,16 @@ Value Unpickler::to_value(Obj* o, std::size_t depth) {
   if (depth > limits_.max_depth) fail("nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
   if (budget_ == 0) fail("pickle expands into too many objects (shared references)");
   --budget_;
+  // A container met again below itself: Python's repr prints [...], a tree cannot hold it.
+  if (o->visiting) {
+    fail(std::string("the pickle holds a reference cycle (") + (o->type == Type::object ? "an " : "a ") +
+         type_name(o->type) + " that contains itself), which a Value tree cannot hold");
+  }
+  struct Visit {
+    Obj* o;
+    ~Visit() { o->visiting = false; }
+  } visit{o};
+  o->visiting = true;
   switch (o->type) {
     case Type::none: return Value();
     case Type::boolean: return Value(o->i != 0);
@@ -550,11 +627,24 @@ Value Unpickler::to_value(Obj* o, std::size_t depth) {
       if (o->metadata != nullptr) dict.set_metadata(to_value(o->metadata, depth + 1));
       return dict;
     }
+    case Type::object: return object_value(o, depth);
     case Type::bytes: fail("the file holds a bytes object, which ember's Value cannot hold");
-    case Type::global: fail("the file holds a bare Python global ('" + o->s + "')");
+    case Type::global:
+      if (!weights_only_) return Value::object(o->s, Value::ObjectOrigin::global);
+      fail("the file holds a bare Python global ('" + o->s + "')");
     case Type::storage: fail("the file holds a bare storage (torch.save(tensor.storage())); save tensors instead");
   }
   fail("unknown object");
+}
+
+Value Unpickler::object_value(Obj* o, std::size_t depth) {
+  if (o->origin == Value::ObjectOrigin::global) return Value::object(o->s, o->origin);
+  Value args = to_value(o->args, depth + 1);
+  Value state = o->state != nullptr ? to_value(o->state, depth + 1) : Value();
+  Value listitems = o->listitems != nullptr ? to_value(o->listitems, depth + 1) : Value::list();
+  Value dictitems = o->dictitems != nullptr ? to_value(o->dictitems, depth + 1) : Value::dict();
+  return Value::object(o->s, o->origin, std::move(args), std::move(state), std::move(listitems),
+                       std::move(dictitems));
 }
 
 Value Unpickler::run() {
@@ -575,12 +665,20 @@ Value Unpickler::run() {
 }  // namespace
 
 Value unpickle(const std::uint8_t* data, std::size_t size, const StorageLoader& load_storage,
-               const std::string& file, const std::string& entry, const PickleLimits& limits,
+               const std::string& file, const std::string& entry, const PickleOptions& options,
                std::size_t* end) {
-  Unpickler machine(data, size, load_storage, file, entry, limits);
+  Unpickler machine(data, size, load_storage, file, entry, options);
   Value value = machine.run();
   if (end != nullptr) *end = machine.end();
   return value;
+}
+
+Value unpickle(const std::uint8_t* data, std::size_t size, const StorageLoader& load_storage,
+               const std::string& file, const std::string& entry, const PickleLimits& limits,
+               std::size_t* end) {
+  PickleOptions options;
+  options.limits = limits;
+  return unpickle(data, size, load_storage, file, entry, options, end);
 }
 
 }  // namespace ember::serialize

@@ -48,15 +48,30 @@ struct PickleLimits {
   std::size_t max_objects = 16u << 20;   // objects built in all (each costs ~150 bytes)
 };
 
-// Runs the pickle machine over [data, data + size). Like PyTorch's weights_only unpickler it
-// executes nothing: GLOBAL may only name collections.OrderedDict, the torch._utils rebuild
-// functions, torch.nn.Parameter and the torch.<Type>Storage classes, and REDUCE/NEWOBJ/BUILD
-// only do what those would. A memo entry is a reference (BINGET gives the same object), so
-// tensors that share a storage come back as views of one Storage.
+struct PickleOptions {
+  // true: PyTorch's torch.load(weights_only=True): only the globals of is_known_global
+  // (pickle_globals.h); any other is refused with a message saying what it is.
+  // false: any other global becomes an inert reference, and REDUCE, NEWOBJ and BUILD on one
+  // make a Value::Kind::object that records the call instead of making it (a whole model's
+  // modules, a checkpoint's argparse.Namespace). Quantized and sparse tensors stay refused.
+  bool weights_only = true;
+  PickleLimits limits;
+};
+
+// Runs the pickle machine over [data, data + size). It executes nothing and imports nothing,
+// in either mode: known globals (collections.OrderedDict, the torch._utils rebuild functions,
+// torch.nn.Parameter, the torch.<Type>Storage classes) are recognised by name and REDUCE,
+// NEWOBJ and BUILD only do what those would; anything else is refused or, with
+// weights_only=false, kept as structure. A memo entry is a reference (BINGET gives the same
+// object), so tensors that share a storage come back as views of one Storage.
 //
 // Reads protocols 2 to 5 (the opcodes of CPython's pickle.py that torch.save can produce).
 // Errors throw SerializeError("load", file, entry, "... at byte N"). If end is given, it
 // receives the offset just past STOP (the legacy format puts several pickles in a row).
+Value unpickle(const std::uint8_t* data, std::size_t size, const StorageLoader& load_storage,
+               const std::string& file, const std::string& entry, const PickleOptions& options,
+               std::size_t* end = nullptr);
+// The same with weights_only=true.
 Value unpickle(const std::uint8_t* data, std::size_t size, const StorageLoader& load_storage,
                const std::string& file, const std::string& entry,
                const PickleLimits& limits = PickleLimits(), std::size_t* end = nullptr);

@@ -104,6 +104,11 @@ void Pickler::write(const Value& v, int depth) {
     case Value::Kind::list: write_sequence(v.items(), false, depth); break;
     case Value::Kind::tuple: write_sequence(v.items(), true, depth); break;
     case Value::Kind::dict: write_dict(v, depth); break;
+    case Value::Kind::object:
+      // ember reads objects as structure but does not write them back as live Python objects.
+      throw Error("save: " + v.path() + " is an object of class " + v.class_name() +
+                  ", which ember does not write; save dicts, lists, tuples, numbers, strings and "
+                  "tensors (for a whole model, its weights: ember::load_state_dict(path))");
   }
 }
 

@@ -51,9 +51,9 @@ void save_pt(const Value& value, const std::string& path, const SaveOptions& opt
   file.commit(options.durable);
 }
 
-Value load_pt(const std::shared_ptr<MappedFile>& file) {
+Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& options) {
   const std::string& path = file->path();
-  if (is_legacy_pt(file->data(), file->size())) return load_legacy_pt(file);
+  if (is_legacy_pt(file->data(), file->size())) return load_legacy_pt(file, options);
   if (is_tar(file->data(), file->size())) refuse_tar(file);
   if (!ZipReader::looks_like_zip(file->data(), file->size())) {
     throw SerializeError("load", path, "", "not a PyTorch checkpoint (no zip header)");
@@ -135,7 +135,7 @@ Value load_pt(const std::shared_ptr<MappedFile>& file) {
     storages.emplace(key, std::make_pair(storage, dtype));
     return StorageSlice{storage, 0, numel};
   };
-  return unpickle(bytes_of(*pkl), pkl->size, loader, path, pkl->name);
+  return unpickle(bytes_of(*pkl), pkl->size, loader, path, pkl->name, options);
 }
 
 }  // namespace ember::serialize

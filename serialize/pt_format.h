@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ember/serialize/mapped_file.h"
+#include "ember/serialize/pickle_reader.h"
 #include "ember/core/value.h"
 
 namespace ember::serialize {
@@ -24,7 +25,9 @@ void save_pt(const Value& value, const std::string& path, const SaveOptions& opt
 
 // Reads a file torch.save wrote. Every record's CRC-32 is checked; tensors point into the
 // mapped file when their record is 64-byte aligned (always, for files PyTorch or ember wrote).
-// Files in the legacy format (before PyTorch 1.6) are read by load_legacy_pt.
-Value load_pt(const std::shared_ptr<MappedFile>& file);
+// The storages' locations ('cpu', 'cuda:0', 'mps') are ignored: every tensor is a CPU tensor,
+// as torch.load(path, map_location='cpu') gives. Files in the legacy format (before PyTorch
+// 1.6) are read by load_legacy_pt.
+Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& options = PickleOptions());
 
 }  // namespace ember::serialize

@@ -28,7 +28,7 @@ void save(const Value& value, const std::string& path, const SaveOptions& option
   with_file("save", path, [&] { serialize::save_pt(value, path, options); });
 }
 
-Value load(const std::string& path) {
+Value load(const std::string& path, const LoadOptions& options) {
   return with_file("load", path, [&] {
     auto file = serialize::MappedFile::open(path);
     if (!serialize::ZipReader::looks_like_zip(file->data(), file->size()) &&
@@ -36,7 +36,9 @@ Value load(const std::string& path) {
         serialize::looks_like_safetensors(file->data(), file->size())) {
       return serialize::load_safetensors(file);
     }
-    return serialize::load_pt(file);
+    serialize::PickleOptions pickle;
+    pickle.weights_only = options.weights_only();
+    return serialize::load_pt(file, pickle);
   });
 }
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 
+#include "ember/core/arg.h"
 #include "ember/serialize/pt_format.h"
 #include "ember/serialize/serialize_error.h"
 #include "ember/core/value.h"
@@ -29,10 +30,23 @@ using serialize::SaveOptions;
 // returns, path holds its old content (or nothing); a kill or crash never leaves it damaged.
 void save(const Value& value, const std::string& path, const SaveOptions& options = SaveOptions());
 
+// torch.load's keyword arguments that ember has.
+//   ember::load("model.pt", LoadOptions().weights_only(false));
+class LoadOptions {
+  // true, PyTorch 2.6's default: only tensors, containers and numbers; a file naming any other
+  // Python class is refused, with a message saying what the thing is (a whole model, a numpy
+  // array, an argparse.Namespace, a quantized tensor) and what to do instead.
+  // false: any other class or function is read as an inert Value::Kind::object (its class
+  // name, args and state), never imported or run, unlike PyTorch's weights_only=False, which
+  // runs whatever the file names. Quantized and sparse tensors are refused either way.
+  EMBER_ARG(bool, weights_only) = true;
+};
+
 // Reads a torch.save file (.pt, .pth, .tar: the format, not the name, decides), in the zip
-// format or the legacy one of PyTorch before 1.6, or a safetensors file. Never runs code from the file. Throws SerializeError naming the file, the
+// format or the legacy one of PyTorch before 1.6, or a safetensors file. Never runs code from
+// the file. Throws SerializeError naming the file, the
 // entry and the reason for anything damaged, hostile or unsupported.
-Value load(const std::string& path);
+Value load(const std::string& path, const LoadOptions& options = LoadOptions());
 
 // safetensors (https://github.com/huggingface/safetensors): a dict of str -> Tensor plus
 // string metadata.

@@ -34,6 +34,7 @@ std::string python_type(const Value& v) {
     case Value::Kind::list: return "list";
     case Value::Kind::tuple: return "tuple";
     case Value::Kind::dict: return "dict";
+    case Value::Kind::object: return "object";
   }
   return "?";
 }

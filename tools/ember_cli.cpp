@@ -1,10 +1,14 @@
 // The `ember` command: look inside checkpoints and convert them, without Python.
 //
 //   ember inspect ckpt.pt            keys, dtypes, shapes, scalars, param_groups
+//   ember inspect entire_model.pt    a whole model (torch.save(model)) as its module tree
 //   ember inspect --json ckpt.pt     the same tree as JSON (tensors as dtype, shape and sum;
 //                                    inf and nan as Python's json writes them: Infinity, NaN)
 //   ember convert model.pt model.safetensors   (.pt <-> .safetensors, by extension)
+//   ember convert entire_model.pt weights.pt --state-dict   the model's flat state_dict
 //
+// Both read pickled Python objects as inert structure (class names and attributes); nothing in
+// a file is imported or run.
 // A file that cannot be read gives one line on stderr and exit code 1.
 #include <CLI/CLI.hpp>
 
@@ -13,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ember/serialize/model_file.h"
 #include "ember/serialize/serialize.h"
 
 using ember::Key;
@@ -32,7 +37,17 @@ std::string key_text(const Key& key) {
   return std::to_string(std::get<std::int64_t>(key));
 }
 
-bool is_scalar(const Value& v) { return !v.is_dict() && !v.is_sequence() && !v.is_tensor(); }
+// An object that prints on one line: a reference to a class or function, a set, or any
+// object given no state or items (a numpy scalar, a torch.device).
+bool is_flat_object(const Value& v) {
+  return v.object_origin() == Value::ObjectOrigin::global ||
+         (v.object_state().is_none() && v.object_listitems().size() == 0 && v.object_dictitems().size() == 0);
+}
+
+bool is_scalar(const Value& v) {
+  if (v.is_object()) return is_flat_object(v);
+  return !v.is_dict() && !v.is_sequence() && !v.is_tensor();
+}
 
 // A Python-like one-line repr, for scalars and for small containers of scalars; tensors as
 // their dtype and shape.
@@ -44,7 +59,7 @@ std::string repr(const Value& v) {
 // them), such as an optimizer's param_group.
 bool is_flat(const Value& v, int depth = 0) {
   if (is_scalar(v)) return true;
-  if (v.is_tensor() || depth > 1) return false;
+  if (v.is_tensor() || v.is_object() || depth > 1) return false;
   const std::vector<Value>& items = v.is_dict() ? v.values() : v.items();
   for (const Value& item : items) {
     if (!is_flat(item, depth + 1)) return false;
@@ -58,9 +73,91 @@ std::int64_t parameter_count(const Value& v) {
   return n;
 }
 
+void print_tree(std::ostream& out, const Value& v, const std::string& indent);
+
+// An object's __dict__: its state when that is a dict, else an empty one.
+const Value& attribute_dict(const Value& v) {
+  static const Value empty = Value::dict();
+  return v.object_state().is_dict() ? v.object_state() : empty;
+}
+
+// A module's heading: its class and its plain settings, as PyTorch's repr shows them:
+// torch.nn.modules.linear.Linear(in_features=4, out_features=2).
+std::string module_title(const Value& module) {
+  std::string settings;
+  for (const auto& [key, item] : attribute_dict(module)) {
+    const std::string name = key_text(key);
+    if (name.empty() || name[0] == '_' || name == "training" || ember::serialize::is_pickled_module(item) ||
+        !is_flat(item)) {
+      continue;
+    }
+    settings += (settings.empty() ? "" : ", ") + name + "=" + repr(item);
+  }
+  return module.class_name() + (settings.empty() ? "" : "(" + settings + ")");
+}
+
+std::vector<std::string> non_persistent_buffers(const Value& module) {
+  std::vector<std::string> names;
+  if (!module.hasattr("_non_persistent_buffers_set")) return names;
+  const Value& set = module.getattr("_non_persistent_buffers_set");
+  if (!set.is_object() || set.object_args().size() != 1) return names;
+  for (const Value& name : set.object_args()[0].items()) names.push_back(name.is_string() ? name.as_string() : "");
+  return names;
+}
+
+// A whole model's module tree: under each module its parameters and buffers, then its
+// submodules, as the state_dict's dotted keys nest.
+void print_module(std::ostream& out, const Value& module, const std::string& indent) {
+  const Value& parameters = module.getattr("_parameters");
+  const Value& buffers = module.getattr("_buffers");
+  const std::vector<std::string> skipped = non_persistent_buffers(module);
+  std::size_t width = 0;
+  for (const Value* tensors : {&parameters, &buffers}) {
+    for (const Key& k : tensors->keys()) width = std::max(width, key_text(k).size());
+  }
+  for (const Value* tensors : {&parameters, &buffers}) {
+    for (const auto& [key, item] : *tensors) {
+      const std::string name = key_text(key);
+      out << indent << name << std::string(width - name.size() + 2, ' ') << repr(item);
+      if (tensors == &buffers) {
+        const bool persistent = std::find(skipped.begin(), skipped.end(), name) == skipped.end();
+        out << (persistent ? "  (buffer)" : "  (buffer, not in the state_dict)");
+      }
+      out << "\n";
+    }
+  }
+  for (const auto& [key, child] : module.getattr("_modules")) {
+    if (!ember::serialize::is_pickled_module(child)) {
+      out << indent << key_text(key) << ": " << repr(child) << "\n";
+      continue;
+    }
+    out << indent << key_text(key) << ": " << module_title(child) << "\n";
+    print_module(out, child, indent + "  ");
+  }
+}
+
+// An object that takes more than a line: a module's tree, or any other object's state.
+void print_object(std::ostream& out, const Value& v, const std::string& indent) {
+  if (ember::serialize::is_pickled_module(v)) {
+    print_module(out, v, indent);
+  } else if (!v.object_state().is_none()) {
+    print_tree(out, v.object_state(), indent);
+  } else {
+    out << indent << repr(v) << "\n";
+  }
+}
+
+std::string object_heading(const Value& v) {
+  if (ember::serialize::is_pickled_module(v)) return module_title(v);
+  return v.class_name() + (v.object_origin() == Value::ObjectOrigin::reduce ? " (made by a call)" : " object");
+}
+
 // The tutorial's view: one line per key, tensors as dtype and shape, nested dicts indented.
 void print_tree(std::ostream& out, const Value& v, const std::string& indent) {
-  if (v.is_dict()) {
+  if (v.is_object() && !is_flat_object(v)) {
+    out << indent << object_heading(v) << "\n";
+    print_object(out, v, indent + "  ");
+  } else if (v.is_dict()) {
     std::size_t width = 0;
     for (const Key& k : v.keys()) width = std::max(width, key_text(k).size());
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -68,6 +165,9 @@ void print_tree(std::ostream& out, const Value& v, const std::string& indent) {
       const Value& item = v.values()[i];
       if (item.is_tensor() || is_flat(item)) {
         out << indent << key << std::string(width - key.size() + 2, ' ') << repr(item) << "\n";
+      } else if (item.is_object()) {
+        out << indent << key << ": " << object_heading(item) << "\n";
+        print_object(out, item, indent + "  ");
       } else {
         out << indent << key << ":";
         if (item.is_dict() && item.size() > 0 && parameter_count(item) > 0) {
@@ -83,6 +183,9 @@ void print_tree(std::ostream& out, const Value& v, const std::string& indent) {
       const Value& item = v.items()[i];
       if (item.is_tensor() || is_flat(item)) {
         out << indent << "[" << i << "]  " << repr(item) << "\n";
+      } else if (item.is_object()) {
+        out << indent << "[" << i << "]: " << object_heading(item) << "\n";
+        print_object(out, item, indent + "  ");
       } else {
         out << indent << "[" << i << "]:\n";
         print_tree(out, item, indent + "  ");
@@ -98,6 +201,38 @@ double tensor_sum(const Tensor& t) {
   double sum = 0.0;
   for (double x : t.to_vector<double>()) sum += x;
   return sum;
+}
+
+nlohmann::ordered_json to_json(const Value& v);
+
+// A module as {"class", "attributes", "parameters", "buffers", "non_persistent_buffers",
+// "modules"}; any other object as {"class", "origin", "args", "state", "listitems",
+// "dictitems"}, the parts the pickle gave it.
+nlohmann::ordered_json object_json(const Value& v) {
+  using json = nlohmann::ordered_json;
+  json o = json{{"class", v.class_name()}};
+  if (ember::serialize::is_pickled_module(v)) {
+    json attributes = json::object(), modules = json::object();
+    for (const auto& [key, item] : attribute_dict(v)) {
+      const std::string name = key_text(key);
+      if (!name.empty() && name[0] != '_') attributes[name] = to_json(item);
+    }
+    for (const auto& [key, child] : v.getattr("_modules")) modules[key_text(key)] = to_json(child);
+    o["attributes"] = attributes;
+    o["parameters"] = to_json(v.getattr("_parameters"));
+    o["buffers"] = to_json(v.getattr("_buffers"));
+    o["non_persistent_buffers"] = non_persistent_buffers(v);
+    o["modules"] = modules;
+    return o;
+  }
+  static const char* const kOrigins[] = {"global", "newobj", "reduce"};
+  o["origin"] = kOrigins[static_cast<int>(v.object_origin())];
+  if (v.object_origin() == Value::ObjectOrigin::global) return o;
+  o["args"] = to_json(v.object_args());
+  if (!v.object_state().is_none()) o["state"] = to_json(v.object_state());
+  if (v.object_listitems().size() > 0) o["listitems"] = to_json(v.object_listitems());
+  if (v.object_dictitems().size() > 0) o["dictitems"] = to_json(v.object_dictitems());
+  return o;
 }
 
 nlohmann::ordered_json to_json(const Value& v) {
@@ -123,6 +258,7 @@ nlohmann::ordered_json to_json(const Value& v) {
       for (std::size_t i = 0; i < v.size(); ++i) o[key_text(v.keys()[i])] = to_json(v.values()[i]);
       return o;
     }
+    case Value::Kind::object: return object_json(v);
   }
   return nullptr;
 }
@@ -154,8 +290,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-void convert(const std::string& in, const std::string& out) {
-  Value v = ember::load(in);
+// --state-dict: the flat state_dict of any model file that ember::load_state_dict reads, as
+// torch.save(model.state_dict()) writes it (an OrderedDict).
+void convert(const std::string& in, const std::string& out, bool state_dict) {
+  Value v = state_dict ? Value(ember::load_state_dict(in)) : ember::load(in);
   if (ends_with(out, ".safetensors")) {
     if (!v.is_dict()) throw ember::Error("convert: safetensors holds a dict of tensors; '" + in + "' holds a " + v.kind_name());
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -176,27 +314,37 @@ int main(int argc, char** argv) {
   CLI::App app{"ember: inspect and convert PyTorch (.pt) and safetensors checkpoints"};
   app.require_subcommand(1);
   std::string file, in, out;
-  bool as_json = false;
+  bool as_json = false, state_dict = false;
   CLI::App* inspect = app.add_subcommand("inspect", "print what a checkpoint holds");
   inspect->add_flag("--json", as_json, "print the tree as JSON (tensors as dtype, shape and sum)");
   inspect->add_option("FILE", file, "a .pt/.pth/.tar or .safetensors file")->required();
   CLI::App* conv = app.add_subcommand("convert", "convert a tensor dict between .pt and .safetensors");
   conv->add_option("IN", in, "file to read")->required();
   conv->add_option("OUT", out, "file to write; .safetensors or else PyTorch's format")->required();
+  conv->add_flag("--state-dict", state_dict,
+                 "write the flat state_dict of a model file (a whole model, torch.save(model), or a state_dict)");
   CLI11_PARSE(app, argc, argv);
   try {
     if (*inspect) {
-      Value v = ember::load(file);
+      // Whole models and other pickled objects as inert structure (class names and state).
+      Value v = ember::load(file, ember::LoadOptions().weights_only(false));
       if (as_json) {
         write_json(std::cout, to_json(v), "");
         std::cout << "\n";
       } else {
         std::ostringstream text;
+        if (ember::serialize::is_pickled_module(v)) {
+          std::int64_t elements = 0;
+          const ember::nn::StateDict weights = ember::serialize::pickled_module_state_dict(v);
+          for (const auto& item : weights) elements += item.second.numel();
+          text << "whole model (torch.save(model)); its state_dict: " << weights.size()
+               << (weights.size() == 1 ? " tensor, " : " tensors, ") << elements << " elements\n";
+        }
         print_tree(text, v, "");
         std::cout << text.str();
       }
     } else {
-      convert(in, out);
+      convert(in, out, state_dict);
     }
   } catch (const std::exception& e) {
     std::cerr << "ember: " << e.what() << "\n";
