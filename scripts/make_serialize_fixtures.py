@@ -64,7 +64,8 @@ def main():
     sd = dict(objects())["state_dict"]
     torch.save(sd, os.path.join(OUT, "protocol4.pt"), pickle_protocol=4)
     expected["protocol4"] = describe(torch.load(os.path.join(OUT, "protocol4.pt")))
-    # Files ember must refuse, each with its own message.
+    # The legacy format (ember reads it: tests/test_legacy_format.cpp, which has the other
+    # legacy fixtures) and a pickled model, which ember refuses.
     torch.save(sd, os.path.join(OUT, "legacy.pt"), _use_new_zipfile_serialization=False)
     torch.save(Net(), os.path.join(OUT, "pickled_model.pt"))
     # safetensors, written by hand to the spec (the Python package is not in Debian).

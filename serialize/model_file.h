@@ -14,8 +14,9 @@ namespace ember {
 
 // The flat state_dict of the model in a file: the keys with their dotted prefixes in
 // PyTorch's order ("features.0.weight"), and the tensors, from
-//   - a whole model, torch.save(model), of any class, a user's own __main__.Net too: read as
-//     inert structure (load with LoadOptions().weights_only(false)), never the class's code;
+//   - a whole model, torch.save(model), of any class, a user's own __main__.Net too, in the zip
+//     or the legacy (before 1.6) format: read as inert structure (load with
+//     LoadOptions().weights_only(false)), never the class's code;
 //   - a file that already holds a state_dict, a dict of str -> tensor (.pt or safetensors).
 // Throws SerializeError saying what the file holds instead, and for a checkpoint dict which of
 // its entries holds the weights.

@@ -9,23 +9,23 @@ namespace ember::serialize {
 
 namespace {
 
-const char* const kQuantized =
+constexpr const char* kQuantized =
     "ember has no quantized dtypes; in PyTorch, save t.dequantize(), or t.int_repr() with "
     "t.q_scale() and t.q_zero_point()";
-const char* const kSparse = "ember has only dense tensors; in PyTorch, save t.to_dense()";
-const char* const kInert =
+constexpr const char* kSparse = "ember has only dense tensors; in PyTorch, save t.to_dense()";
+constexpr const char* kInert =
     "ember never imports or runs code from a file; load with LoadOptions().weights_only(false) "
     "to read it as inert structure";
-const char* const kNumpyArray =
+constexpr const char* kNumpyArray =
     "ember reads no numpy objects; in PyTorch, save torch.from_numpy(a) instead, or load with "
     "LoadOptions().weights_only(false) to read it as inert structure";
-const char* const kNumpyScalar =
+constexpr const char* kNumpyScalar =
     "ember reads no numpy objects; in PyTorch, save x.item() (a Python number) instead, or load "
     "with LoadOptions().weights_only(false) to read it as inert structure";
-const char* const kWholeModel =
+constexpr const char* kWholeModel =
     "read its weights with ember::load_state_dict(path) or `ember convert IN OUT --state-dict`, "
     "or load with LoadOptions().weights_only(false)";
-const char* const kCode =
+constexpr const char* kCode =
     "ember never runs code from a file, and a file that calls this may be hostile; "
     "LoadOptions().weights_only(false) shows it as inert structure";
 
@@ -62,15 +62,15 @@ constexpr Refused kRefused[] = {
     {"numpy.ndarray", "a numpy array (numpy.ndarray)", kNumpyArray, false},
     {"numpy.core.multiarray.scalar", "a numpy scalar (such as numpy.float64(0.5))", kNumpyScalar, false},
     {"numpy._core.multiarray.scalar", "a numpy scalar (such as numpy.float64(0.5))", kNumpyScalar, false},
-    {"numpy.dtype", "a numpy dtype (numpy.dtype)", kNumpyArray, false},
+    {"numpy.dtype", "a numpy dtype", kNumpyArray, false},
     {"argparse.Namespace",
      "an object of class argparse.Namespace from the argparse package (parsed command-line arguments)",
      "in PyTorch, save vars(args), a dict, instead; or load with LoadOptions().weights_only(false) "
      "to read it as inert structure",
      false},
-    {"builtins.set", "a Python set (builtins.set)", kInert, false},
-    {"builtins.frozenset", "a Python frozenset (builtins.frozenset)", kInert, false},
-    {"_codecs.encode", "a bytes object (_codecs.encode)", kInert, false},
+    {"builtins.set", "a Python set", kInert, false},
+    {"builtins.frozenset", "a Python frozenset", kInert, false},
+    {"_codecs.encode", "a bytes object", kInert, false},
     {"torch.device", "a torch.device", kInert, false},
     {"torch.Size", "a torch.Size", kInert, false},
     {"os.system", "a call of os.system, which runs a shell command", kCode, false},

@@ -42,6 +42,7 @@ struct Obj {
   Obj* metadata = nullptr;  // an OrderedDict's `_metadata` (set by BUILD)
   Tensor tensor;
   std::shared_ptr<Storage> storage;
+  std::int64_t offset = 0;  // storage: where its elements start in `storage` (a legacy view)
   Dtype dtype = kFloat32;
 };
 using Type = Obj::Type;
@@ -76,6 +77,7 @@ class Unpickler {
         limits_(options.limits), weights_only_(options.weights_only) {}
 
   Value run();
+  std::size_t end() const { return pos_; }
 
  private:
   [[noreturn]] void fail(const std::string& reason) const {
@@ -144,6 +146,7 @@ class Unpickler {
   void append_to(Obj* list, const std::vector<Obj*>& items);
   Obj* rebuild_tensor(const std::vector<Obj*>& args, std::size_t first);
   std::int64_t as_int(Obj* o, const char* what);
+  std::string as_key(Obj* o, const char* what);
   Shape as_shape(Obj* o, const char* what);
   Value to_value(Obj* o, std::size_t depth);
   Value object_value(Obj* o, std::size_t depth);
@@ -284,7 +287,12 @@ bool Unpickler::step() {
     case 0x90: {  // ADDITEMS
       std::vector<Obj*> items = pop_mark();
       Obj* set = top();
-      if (!is_instance(set) || set->s != "builtins.set") fail(std::string("ADDITEMS to a ") + type_name(set->type) + ", not a set");
+      // A set is builtins.set([members]); one made by REDUCE with other arguments takes none.
+      if (!is_instance(set) || set->s != "builtins.set" || set->args->items.size() != 1 ||
+          set->args->items[0]->type != Type::list) {
+        fail(std::string("ADDITEMS needs a set (EMPTY_SET, or builtins.set of a list), found ") +
+             (set->type == Type::object ? set->s : type_name(set->type)));
+      }
       std::vector<Obj*>& members = set->args->items[0]->items;
       members.insert(members.end(), items.begin(), items.end());
       break;
@@ -322,6 +330,10 @@ bool Unpickler::step() {
 
 void Unpickler::op_global(std::string module, std::string name) {
   std::string full = python3_global_name(module, name);
+  const char* missing = module == "torch" ? unsupported_storage_dtype(name) : nullptr;
+  if (missing != nullptr) {
+    fail("the file holds " + std::string(missing) + " tensors (" + full + "), a dtype ember does not have");
+  }
   const std::string refusal = global_refusal(full, weights_only_);
   if (!refusal.empty()) fail(refusal);
   // Not imported, in either mode: a known global is its name, any other an inert reference.
@@ -395,33 +407,58 @@ Shape Unpickler::as_shape(Obj* o, const char* what) {
   return shape;
 }
 
+std::string Unpickler::as_key(Obj* o, const char* what) {
+  if (o->type == Type::string && !o->s.empty()) return o->s;
+  if (o->type == Type::integer) return std::to_string(o->i);
+  fail(std::string(what) + " must be a string, found " + type_name(o->type));
+}
+
 void Unpickler::op_persistent_id() {
-  // ('storage', torch.<Type>Storage, key, location, numel): torch/serialization.py persistent_id.
+  // torch/serialization.py persistent_id: ('storage', torch.<Type>Storage, key, location,
+  // numel[, view_metadata]). Legacy whole-model files also name each module class as
+  // ('module', class, source_file, source), which torch.load turns into the class itself.
   Obj* pid = pop();
   if (pid->type != Type::tuple || pid->items.empty() || pid->items[0]->type != Type::string ||
-      pid->items[0]->s != "storage") {
-    fail("a persistent id must be a ('storage', ...) tuple");
+      (pid->items[0]->s != "storage" && pid->items[0]->s != "module")) {
+    fail("a persistent id must be a ('storage', ...) or ('module', ...) tuple");
   }
-  if (pid->items.size() != 5 && pid->items.size() != 6) fail("storage persistent id must have 5 fields");
-  if (pid->items.size() == 6 && pid->items[5]->type != Type::none) {
-    fail("legacy storage views (6-field persistent ids) are not supported");
+  const std::vector<Obj*>& f = pid->items;
+  if (f[0]->s == "module") {
+    if (f.size() != 4) fail("module persistent id must have 4 fields, found " + std::to_string(f.size()));
+    push(f[1]);
+    return;
   }
-  Obj* cls = pid->items[1];
-  Dtype dtype;
-  if (cls->type != Type::global || cls->s.rfind("torch.", 0) != 0 ||
-      !dtype_from_storage_class(cls->s.substr(6), &dtype)) {
+  if (f.size() != 5 && f.size() != 6) {
+    fail("storage persistent id must have 5 or 6 fields, found " + std::to_string(f.size()));
+  }
+  StorageRef ref;
+  if (f[1]->type != Type::global || f[1]->s.rfind("torch.", 0) != 0 ||
+      !dtype_from_storage_class(f[1]->s.substr(6), &ref.dtype)) {
     fail("storage persistent id names no known torch.<Type>Storage class");
   }
-  Obj* key = pid->items[2];
-  std::string key_text = key->type == Type::string ? key->s
-                         : key->type == Type::integer ? std::to_string(key->i) : "";
-  if (key_text.empty()) fail("storage key must be a string");
-  std::int64_t numel = as_int(pid->items[4], "storage size");
-  if (numel < 0) fail("storage has a negative size");
+  ref.key = as_key(f[2], "storage key");
+  if (f[3]->type != Type::string) {
+    fail(std::string("storage location must be a string, found ") + type_name(f[3]->type));
+  }
+  ref.location = f[3]->s;
+  ref.numel = as_int(f[4], "storage size");
+  if (ref.numel < 0) fail("storage has a negative size");
+  if (f.size() == 6 && f[5]->type != Type::none) {
+    Obj* view = f[5];
+    if (view->type != Type::tuple || view->items.size() != 3) {
+      fail("storage view metadata must be a (key, offset, size) tuple");
+    }
+    ref.is_view = true;
+    ref.view_key = as_key(view->items[0], "storage view key");
+    ref.view_offset = as_int(view->items[1], "storage view offset");
+    ref.view_numel = as_int(view->items[2], "storage view size");
+  }
+  StorageSlice slice = loader_(ref);
   Obj* o = make(Type::storage);
-  o->storage = loader_(key_text, dtype, numel);
-  o->dtype = dtype;
-  o->i = numel;
+  o->storage = std::move(slice.storage);
+  o->offset = slice.offset;
+  o->i = slice.numel;
+  o->dtype = ref.dtype;
   push(o);
 }
 
@@ -457,7 +494,7 @@ Obj* Unpickler::rebuild_tensor(const std::vector<Obj*>& args, std::size_t count)
   }
   Obj* o = make(Type::tensor);
   try {
-    o->tensor = Tensor::from_storage(storage->storage, storage->dtype, shape, strides, offset);
+    o->tensor = Tensor::from_storage(storage->storage, storage->dtype, shape, strides, storage->offset + offset);
     if (count >= 5 && args[4]->type == Type::boolean && args[4]->i) o->tensor.requires_grad_(true);
   } catch (const SerializeError&) {
     throw;
@@ -628,16 +665,20 @@ Value Unpickler::run() {
 }  // namespace
 
 Value unpickle(const std::uint8_t* data, std::size_t size, const StorageLoader& load_storage,
-               const std::string& file, const std::string& entry, const PickleOptions& options) {
+               const std::string& file, const std::string& entry, const PickleOptions& options,
+               std::size_t* end) {
   Unpickler machine(data, size, load_storage, file, entry, options);
-  return machine.run();
+  Value value = machine.run();
+  if (end != nullptr) *end = machine.end();
+  return value;
 }
 
 Value unpickle(const std::uint8_t* data, std::size_t size, const StorageLoader& load_storage,
-               const std::string& file, const std::string& entry, const PickleLimits& limits) {
+               const std::string& file, const std::string& entry, const PickleLimits& limits,
+               std::size_t* end) {
   PickleOptions options;
   options.limits = limits;
-  return unpickle(data, size, load_storage, file, entry, options);
+  return unpickle(data, size, load_storage, file, entry, options, end);
 }
 
 }  // namespace ember::serialize

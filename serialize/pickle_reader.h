@@ -12,11 +12,33 @@
 
 namespace ember::serialize {
 
-// Called once per storage persistent id ('storage', torch.<Type>Storage, key, location, numel)
-// the pickle names (again for each further tensor sharing it; the callee caches). Returns the
-// storage's bytes; throws SerializeError if the record is missing or has the wrong size.
-using StorageLoader =
-    std::function<std::shared_ptr<Storage>(const std::string& key, Dtype dtype, std::int64_t numel)>;
+// A storage persistent id as torch.save writes it (torch/serialization.py persistent_id):
+// ('storage', torch.<Type>Storage, key, location, numel), and in the legacy format a sixth
+// field, view_metadata: None, or (view_key, offset, numel) for a view of part of the storage
+// (PyTorch before 1.0 wrote those).
+struct StorageRef {
+  std::string key;
+  Dtype dtype = Dtype::float32;
+  std::int64_t numel = 0;
+  std::string location;  // "cpu", "cuda:0", "mps", ...: ember loads every storage to the CPU
+  bool is_view = false;
+  std::string view_key;
+  std::int64_t view_offset = 0;  // elements of dtype
+  std::int64_t view_numel = 0;
+};
+
+// The elements [offset, offset + numel) of storage that a StorageRef stands for: the whole
+// storage, or the part a view covers (views share their root's Storage, as in PyTorch).
+struct StorageSlice {
+  std::shared_ptr<Storage> storage;
+  std::int64_t offset = 0;
+  std::int64_t numel = 0;
+};
+
+// Called once per storage persistent id the pickle names (again for each further tensor
+// sharing it; the callee caches). Throws SerializeError if the storage is missing or has the
+// wrong size.
+using StorageLoader = std::function<StorageSlice(const StorageRef& ref)>;
 
 // Limits that keep hostile input from exhausting the stack or memory.
 struct PickleLimits {
@@ -44,12 +66,14 @@ struct PickleOptions {
 // object), so tensors that share a storage come back as views of one Storage.
 //
 // Reads protocols 2 to 5 (the opcodes of CPython's pickle.py that torch.save can produce).
-// Errors throw SerializeError("load", file, entry, "... at byte N").
+// Errors throw SerializeError("load", file, entry, "... at byte N"). If end is given, it
+// receives the offset just past STOP (the legacy format puts several pickles in a row).
 Value unpickle(const std::uint8_t* data, std::size_t size, const StorageLoader& load_storage,
-               const std::string& file, const std::string& entry, const PickleOptions& options);
+               const std::string& file, const std::string& entry, const PickleOptions& options,
+               std::size_t* end = nullptr);
 // The same with weights_only=true.
 Value unpickle(const std::uint8_t* data, std::size_t size, const StorageLoader& load_storage,
                const std::string& file, const std::string& entry,
-               const PickleLimits& limits = PickleLimits());
+               const PickleLimits& limits = PickleLimits(), std::size_t* end = nullptr);
 
 }  // namespace ember::serialize

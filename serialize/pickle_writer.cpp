@@ -1,6 +1,7 @@
 // The protocol-2 pickler: the same opcodes CPython's pickle.Pickler chooses for each type.
 #include "ember/serialize/pickle_writer.h"
 
+#include <cstdio>
 #include <cstring>
 #include <unordered_map>
 
@@ -10,6 +11,51 @@
 namespace ember::serialize {
 
 namespace {
+
+// The first byte at which s stops being UTF-8, or npos. Python's pickle writes a str as UTF-8
+// (surrogates allowed, "surrogatepass") and every unpickler decodes it the same way, so
+// anything else would make a file that torch.load cannot read.
+std::size_t invalid_utf8_at(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    const std::size_t extra = lead < 0x80 ? 0 : (lead >> 5) == 6 ? 1 : (lead >> 4) == 14 ? 2 : (lead >> 3) == 30 ? 3 : 4;
+    if (extra == 4 || s.size() - i <= extra) return i;
+    std::uint32_t code = extra == 0 ? lead : lead & (0x3Fu >> extra);
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if ((next >> 6) != 2) return i;
+      code = (code << 6) | (next & 0x3Fu);
+    }
+    static const std::uint32_t kShortest[] = {0, 0x80, 0x800, 0x10000};  // no overlong forms
+    if (code < kShortest[extra] || code > 0x10FFFF) return i;
+    i += extra + 1;
+  }
+  return std::string::npos;
+}
+
+// s for a message: printable ASCII as is, other bytes as \xNN, at most 60 of them.
+std::string escaped(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size() && i < 60; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  return s.size() > 60 ? out + "..." : out;
+}
+
+// what ("str" or "key") is a user's string in where, whose path the message names.
+void check_utf8(const std::string& s, const Value& where, const char* what) {
+  const std::size_t bad = invalid_utf8_at(s);
+  if (bad == std::string::npos) return;
+  check(false, where.path(), ": ", what, " '", escaped(s), "' is not valid UTF-8 (byte ", bad,
+        "); Python's pickle stores str as UTF-8, so torch.load could not read the file");
+}
 
 class Pickler {
  public:
@@ -51,7 +97,10 @@ void Pickler::write(const Value& v, int depth) {
     case Value::Kind::boolean: out_.bytes += v.as_bool() ? '\x88' : '\x89'; break;
     case Value::Kind::integer: write_int(v.as_int()); break;
     case Value::Kind::real: write_double(v.as_double()); break;
-    case Value::Kind::string: write_string(v.as_string()); break;
+    case Value::Kind::string:
+      check_utf8(v.as_string(), v, "str");
+      write_string(v.as_string());
+      break;
     case Value::Kind::tensor: write_tensor(v.as_tensor()); break;
     case Value::Kind::list: write_sequence(v.items(), false, depth); break;
     case Value::Kind::tuple: write_sequence(v.items(), true, depth); break;
@@ -201,8 +250,12 @@ void Pickler::write_dict(const Value& dict, int depth) {
     std::size_t end = std::min(keys.size(), begin + 1000);
     if (end - begin > 1) out_.bytes += '(';
     for (std::size_t k = begin; k < end; ++k) {
-      if (const auto* s = std::get_if<std::string>(&keys[k])) write_string(*s);
-      else write_int(std::get<std::int64_t>(keys[k]));
+      if (const auto* s = std::get_if<std::string>(&keys[k])) {
+        check_utf8(*s, dict, "key");
+        write_string(*s);
+      } else {
+        write_int(std::get<std::int64_t>(keys[k]));
+      }
       write(values[k], depth + 1);
     }
     out_.bytes += end - begin > 1 ? 'u' : 's';

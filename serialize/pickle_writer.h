@@ -29,7 +29,8 @@ struct Pickled {
 // torch._utils._rebuild_tensor_v2 and torch.<Type>Storage; BUILD only for a state_dict's
 // `_metadata`. Each tensor becomes _rebuild_tensor_v2((storage pid), offset, size, stride,
 // requires_grad, OrderedDict()); tensors sharing a Storage name one record, so views stay
-// views. Throws Error for a Value it cannot write (an undefined tensor).
+// views. Throws Error for a Value it cannot write (an undefined tensor, a string that is not
+// UTF-8).
 Pickled pickle(const Value& value);
 
 }  // namespace ember::serialize

@@ -1,5 +1,5 @@
-// .pt files: zip records in and out, storages shared with the mapping, the legacy format
-// recognised. Reference: torch/serialization.py (_save, _load) and
+// .pt files: zip records in and out, storages shared with the mapping; legacy files handed on
+// to legacy_format.cpp. Reference: torch/serialization.py (_save, _load) and
 // caffe2/serialize/inline_container.cc (PyTorchStreamWriter/Reader).
 #include "ember/serialize/pt_format.h"
 
@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "ember/serialize/atomic_file.h"
+#include "ember/serialize/legacy_format.h"
 #include "ember/serialize/pickle_reader.h"
 #include "ember/serialize/pickle_writer.h"
 #include "ember/serialize/serialize_error.h"
@@ -50,21 +51,10 @@ void save_pt(const Value& value, const std::string& path, const SaveOptions& opt
   file.commit(options.durable);
 }
 
-bool is_legacy_pt(const std::uint8_t* data, std::size_t size) {
-  // PROTO 2, LONG1 of 10 bytes: the magic number 0x1950a86a20f9469cfc6c, little-endian.
-  static const std::uint8_t kMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
-                                        0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-  return size >= sizeof kMagic && std::memcmp(data, kMagic, sizeof kMagic) == 0;
-}
-
 Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& options) {
   const std::string& path = file->path();
-  if (is_legacy_pt(file->data(), file->size())) {
-    throw SerializeError("load", path, "",
-                         "file is in PyTorch's legacy format (written before PyTorch 1.6 or with "
-                         "_use_new_zipfile_serialization=False), which ember does not read; re-save "
-                         "it with a current PyTorch: torch.save(torch.load(path), path)");
-  }
+  if (is_legacy_pt(file->data(), file->size())) return load_legacy_pt(file, options);
+  if (is_tar(file->data(), file->size())) refuse_tar(file);
   if (!ZipReader::looks_like_zip(file->data(), file->size())) {
     throw SerializeError("load", path, "", "not a PyTorch checkpoint (no zip header)");
   }
@@ -83,21 +73,43 @@ Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& opti
                                      : "missing: not a torch.save archive");
   }
   // Every record's CRC is checked, the unused ones too: a damaged file is reported as such.
-  for (const ZipReader::Entry& entry : zip.entries()) zip.read(entry);
+  // torch.save stores its records; an archive re-zipped by a zip tool has them deflated, and
+  // those are inflated once, here, into storages of their own.
+  std::unordered_map<std::string, std::shared_ptr<Storage>> inflated;
+  for (const ZipReader::Entry& entry : zip.entries()) {
+    if (!entry.compressed()) {
+      zip.read(entry);
+      continue;
+    }
+    auto storage = std::make_shared<Storage>(static_cast<std::size_t>(entry.size), false);
+    zip.extract_to(entry, reinterpret_cast<std::uint8_t*>(storage->data()));
+    inflated.emplace(entry.name, std::move(storage));
+  }
+  auto bytes_of = [&](const ZipReader::Entry& entry) -> std::uint8_t* {
+    if (entry.compressed()) return reinterpret_cast<std::uint8_t*>(inflated.at(entry.name)->data());
+    return file->mutable_data() + entry.data_offset;
+  };
   if (const ZipReader::Entry* order = zip.find(prefix + "byteorder")) {
-    std::string text(reinterpret_cast<const char*>(file->data() + order->data_offset), order->size);
+    std::string text(reinterpret_cast<const char*>(bytes_of(*order)), order->size);
     if (text != "little") throw SerializeError("load", path, order->name, "byte order '" + text + "' is not supported");
   }
 
   std::unordered_map<std::string, std::pair<std::shared_ptr<Storage>, Dtype>> storages;
-  StorageLoader loader = [&](const std::string& key, Dtype dtype, std::int64_t numel) {
+  StorageLoader loader = [&](const StorageRef& ref) {
+    const std::string& key = ref.key;
+    const Dtype dtype = ref.dtype;
+    const std::int64_t numel = ref.numel;
     const std::string name = prefix + "data/" + key;
+    if (ref.is_view) {
+      throw SerializeError("load", path, name, "storage view in a zip-format file (views exist only in legacy files)");
+    }
     auto cached = storages.find(key);
     if (cached != storages.end()) {
       if (cached->second.second != dtype) {
         throw SerializeError("load", path, name, "storage used with two dtypes");
       }
-      return cached->second.first;
+      const std::shared_ptr<Storage>& storage = cached->second.first;
+      return StorageSlice{storage, 0, static_cast<std::int64_t>(storage->nbytes() / element_size(dtype))};
     }
     const ZipReader::Entry* entry = zip.find(name);
     if (entry == nullptr) throw SerializeError("load", path, name, "storage record missing");
@@ -108,9 +120,11 @@ Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& opti
                                std::to_string(numel) + " " + dtype_name(dtype) + " elements (" +
                                std::to_string(numel * element) + " bytes)");
     }
-    std::uint8_t* data = file->mutable_data() + entry->data_offset;
+    std::uint8_t* data = bytes_of(*entry);
     std::shared_ptr<Storage> storage;
-    if (reinterpret_cast<std::uintptr_t>(data) % 64 == 0) {
+    if (entry->compressed()) {
+      storage = inflated.at(name);
+    } else if (reinterpret_cast<std::uintptr_t>(data) % 64 == 0) {
       // Zero copy: the storage keeps the mapping alive.
       std::shared_ptr<MappedFile> keep = file;
       storage = std::make_shared<Storage>(data, entry->size, [keep](void*) {});
@@ -119,9 +133,9 @@ Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& opti
       if (entry->size) std::memcpy(storage->data(), data, entry->size);
     }
     storages.emplace(key, std::make_pair(storage, dtype));
-    return storage;
+    return StorageSlice{storage, 0, numel};
   };
-  return unpickle(file->data() + pkl->data_offset, pkl->size, loader, path, pkl->name, options);
+  return unpickle(bytes_of(*pkl), pkl->size, loader, path, pkl->name, options);
 }
 
 }  // namespace ember::serialize

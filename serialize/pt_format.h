@@ -2,8 +2,6 @@
 // record per storage.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -28,10 +26,8 @@ void save_pt(const Value& value, const std::string& path, const SaveOptions& opt
 // Reads a file torch.save wrote. Every record's CRC-32 is checked; tensors point into the
 // mapped file when their record is 64-byte aligned (always, for files PyTorch or ember wrote).
 // The storages' locations ('cpu', 'cuda:0', 'mps') are ignored: every tensor is a CPU tensor,
-// as torch.load(path, map_location='cpu') gives.
+// as torch.load(path, map_location='cpu') gives. Files in the legacy format (before PyTorch
+// 1.6) are read by load_legacy_pt.
 Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& options = PickleOptions());
-
-// True if the bytes start like PyTorch's pre-1.6 format (a pickled magic number).
-bool is_legacy_pt(const std::uint8_t* data, std::size_t size);
 
 }  // namespace ember::serialize

@@ -1,6 +1,7 @@
 // The public save/load entry points: pick the format, turn stray errors into SerializeError.
 #include "ember/serialize/serialize.h"
 
+#include "ember/serialize/legacy_format.h"
 #include "ember/serialize/mapped_file.h"
 #include "ember/serialize/safetensors.h"
 #include "ember/serialize/zip_reader.h"

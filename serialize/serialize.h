@@ -42,8 +42,9 @@ class LoadOptions {
   EMBER_ARG(bool, weights_only) = true;
 };
 
-// Reads a torch.save file (.pt, .pth, .tar: the format, not the name, decides) or a
-// safetensors file. Never runs code from the file. Throws SerializeError naming the file, the
+// Reads a torch.save file (.pt, .pth, .tar: the format, not the name, decides), in the zip
+// format or the legacy one of PyTorch before 1.6, or a safetensors file. Never runs code from
+// the file. Throws SerializeError naming the file, the
 // entry and the reason for anything damaged, hostile or unsupported.
 Value load(const std::string& path, const LoadOptions& options = LoadOptions());
 

@@ -38,6 +38,14 @@ bool dtype_from_storage_class(const std::string& name, Dtype* dtype) {
   return false;
 }
 
+const char* unsupported_storage_dtype(const std::string& name) {
+  // torch/storage.py _dtype_to_storage_type_map; the quantized classes are reached only
+  // through torch._utils._rebuild_qtensor, which is refused before its storage is named.
+  if (name == "ComplexFloatStorage") return "torch.complex64";
+  if (name == "ComplexDoubleStorage") return "torch.complex128";
+  return nullptr;
+}
+
 const char* safetensors_dtype_name(Dtype dtype) {
   for (const Names& n : kNames) {
     if (n.dtype == dtype) return n.safetensors;

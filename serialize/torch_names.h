@@ -11,6 +11,9 @@ namespace ember::serialize {
 const char* storage_class_name(Dtype dtype);
 // Inverse of storage_class_name; false for a name ember does not know.
 bool dtype_from_storage_class(const std::string& name, Dtype* dtype);
+// The PyTorch dtype of a storage class that ember has no dtype for ("ComplexFloatStorage" ->
+// "torch.complex64"), so that the refusal can say what the file holds; nullptr otherwise.
+const char* unsupported_storage_dtype(const std::string& name);
 
 // safetensors dtype codes: "F32", "I64", "BOOL", ...
 const char* safetensors_dtype_name(Dtype dtype);

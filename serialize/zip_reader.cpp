@@ -1,10 +1,12 @@
-// ZipReader: end records, zip64, central directory, local headers; all bounds-checked.
-// Layout reference: PKWARE APPNOTE.TXT 4.3.7, 4.3.12, 4.3.14-16, 4.5.3.
+// ZipReader: end records, zip64, central directory, local headers, all bounds-checked; stored
+// and deflate entries. Layout reference: PKWARE APPNOTE.TXT 4.3.7-9, 4.3.12, 4.3.14-16, 4.4.5, 4.5.3.
 #include "ember/serialize/zip_reader.h"
 
 #include <cstdio>
+#include <cstring>
 
 #include "ember/serialize/crc32.h"
+#include "ember/serialize/inflate.h"
 #include "ember/serialize/serialize_error.h"
 
 namespace ember::serialize {
@@ -25,6 +27,28 @@ std::string hex32(std::uint32_t v) {
   std::snprintf(buffer, sizeof buffer, "0x%08x", v);
   return buffer;
 }
+// APPNOTE 4.4.5's compression methods, for the message that refuses one.
+const char* method_name(std::uint16_t method) {
+  switch (method) {
+    case 1: return "shrink";
+    case 2: case 3: case 4: case 5: return "reduce";
+    case 6: return "implode";
+    case 9: return "deflate64";
+    case 10: return "PKWARE DCL implode";
+    case 12: return "bzip2";
+    case 14: return "lzma";
+    case 18: return "IBM TERSE";
+    case 19: return "IBM LZ77";
+    case 93: return "zstd";
+    case 94: return "MP3";
+    case 95: return "xz";
+    case 96: return "JPEG";
+    case 97: return "WavPack";
+    case 98: return "PPMd";
+    case 99: return "AES encryption";
+    default: return "unknown";
+  }
+}
 }  // namespace
 
 bool ZipReader::looks_like_zip(const std::uint8_t* data, std::size_t size) {
@@ -36,8 +60,8 @@ void ZipReader::fail(const std::string& entry, const std::string& reason) const 
   throw SerializeError("load", file_, entry, reason);
 }
 
-ZipReader::ZipReader(const std::uint8_t* data, std::size_t size, std::string file)
-    : data_(data), size_(size), file_(std::move(file)) {
+ZipReader::ZipReader(const std::uint8_t* data, std::size_t size, std::string file, ZipLimits limits)
+    : data_(data), size_(size), file_(std::move(file)), limits_(limits) {
   std::uint64_t count = 0, cd_offset = 0, cd_size = 0, cd_limit = 0;
   read_end_records(count, cd_offset, cd_size, cd_limit);
   if (cd_offset > cd_limit || cd_size > cd_limit - cd_offset) {
@@ -116,18 +140,46 @@ std::uint64_t ZipReader::read_central_entry(std::uint64_t pos, std::uint64_t cd_
     }
     i += 4 + len;
   }
-  if (flags & 1) fail(entry.name, "entry is encrypted");
-  if (method != 0) {
-    fail(entry.name, "entry is compressed (method " + std::to_string(method) +
-                         "); torch.save writes stored entries only, ember reads no other");
-  }
-  if (compressed != size) fail(entry.name, "stored entry with different compressed and plain sizes");
   entry.size = size;
+  entry.compressed_size = compressed;
+  entry.method = method;
+  check_method(entry, flags);
   locate_data(entry, offset);
   if (index_.count(entry.name)) fail(entry.name, "duplicate entry name in zip archive");
   index_.emplace(entry.name, entries_.size());
   entries_.push_back(std::move(entry));
   return next;
+}
+
+void ZipReader::check_method(const Entry& entry, std::uint16_t flags) {
+  if (flags & 1) fail(entry.name, "entry is encrypted");
+  if (entry.method == 0) {
+    if (entry.compressed_size != entry.size) fail(entry.name, "stored entry with different compressed and plain sizes");
+    return;
+  }
+  if (entry.method != 8) {
+    fail(entry.name, "compression method " + std::to_string(entry.method) + " (" + method_name(entry.method) +
+                         ") is not supported; ember reads stored (0) and deflate (8) entries");
+  }
+  // The limits, before a byte is inflated: a zip bomb is refused by what it declares, and
+  // inflating is then held to the declared size.
+  const std::string size = std::to_string(entry.size) + " bytes";
+  if (entry.size > limits_.max_entry_size) {
+    fail(entry.name, "entry inflates to " + size + ", more than the limit of " +
+                         std::to_string(limits_.max_entry_size) + " (ZipLimits::max_entry_size)");
+  }
+  if ((limits_.max_ratio != 0 && entry.size / limits_.max_ratio > entry.compressed_size) ||
+      (entry.compressed_size == 0 && entry.size > 0)) {
+    fail(entry.name, "entry inflates " + std::to_string(entry.compressed_size) + " bytes to " + size +
+                         ", a ratio beyond the limit of " + std::to_string(limits_.max_ratio) +
+                         ":1 (ZipLimits::max_ratio); refused as a likely zip bomb");
+  }
+  inflated_total_ += entry.size;
+  if (inflated_total_ > limits_.max_total_size) {
+    fail(entry.name, "the compressed entries up to this one inflate to " + std::to_string(inflated_total_) +
+                         " bytes, more than the limit of " + std::to_string(limits_.max_total_size) +
+                         " (ZipLimits::max_total_size)");
+  }
 }
 
 void ZipReader::locate_data(Entry& entry, std::uint64_t header_offset) const {
@@ -139,8 +191,8 @@ void ZipReader::locate_data(Entry& entry, std::uint64_t header_offset) const {
   }
   const std::uint8_t* h = data_ + header_offset;
   const std::uint64_t start = header_offset + 30 + get16(h + 26) + get16(h + 28);
-  if (start > end || entry.size > end - start) {
-    fail(entry.name, "entry data (" + std::to_string(entry.size) + " bytes at offset " +
+  if (start > end || entry.compressed_size > end - start) {
+    fail(entry.name, "entry data (" + std::to_string(entry.compressed_size) + " bytes at offset " +
                          std::to_string(start) + ") extends past the archive's data (which ends at " +
                          std::to_string(end) + ")");
   }
@@ -152,14 +204,44 @@ const ZipReader::Entry* ZipReader::find(const std::string& name) const {
   return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
-const std::uint8_t* ZipReader::read(const Entry& entry) const {
-  const std::uint8_t* p = data_ + entry.data_offset;
-  const std::uint32_t computed = crc32(p, static_cast<std::size_t>(entry.size));
+void ZipReader::check_crc(const Entry& entry, const std::uint8_t* bytes) const {
+  const std::uint32_t computed = crc32(bytes, static_cast<std::size_t>(entry.size));
   if (computed != entry.crc) {
     fail(entry.name, "CRC-32 mismatch (stored " + hex32(entry.crc) + ", computed " + hex32(computed) +
                          "): the file is corrupted");
   }
+}
+
+const std::uint8_t* ZipReader::read(const Entry& entry) const {
+  if (entry.compressed()) {
+    fail(entry.name, "entry is compressed (deflate): ZipReader::read gives stored entries in place, "
+                     "extract() inflates the others");
+  }
+  const std::uint8_t* p = data_ + entry.data_offset;
+  check_crc(entry, p);
   return p;
+}
+
+void ZipReader::extract_to(const Entry& entry, std::uint8_t* out) const {
+  if (!entry.compressed()) {
+    if (entry.size > 0) std::memcpy(out, read(entry), static_cast<std::size_t>(entry.size));
+    return;
+  }
+  const std::string reason = inflate_raw(data_ + entry.data_offset, entry.compressed_size, out, entry.size);
+  if (!reason.empty()) fail(entry.name, reason);
+  check_crc(entry, out);
+}
+
+std::vector<std::uint8_t> ZipReader::extract(const Entry& entry) const {
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(entry.size));
+  extract_to(entry, bytes.data());
+  return bytes;
+}
+
+std::vector<std::uint8_t> ZipReader::extract(const std::string& name) const {
+  const Entry* entry = find(name);
+  if (entry == nullptr) fail(name, "no such entry in the zip archive");
+  return extract(*entry);
 }
 
 }  // namespace ember::serialize

@@ -19,6 +19,10 @@ inline std::string fixture(const std::string& name) {
   return std::string(EMBER_SOURCE_DIR) + "/tests/fixtures/serialize/" + name;
 }
 
+inline std::string legacy_fixture(const std::string& name) {
+  return std::string(EMBER_SOURCE_DIR) + "/tests/fixtures/legacy/" + name;
+}
+
 // A scratch path under the build directory, unique per test name.
 inline std::string scratch(const std::string& name) {
   return std::string(EMBER_BINARY_DIR) + "/serialize_test_" + name;

@@ -21,6 +21,7 @@
 #include "ember/tensor/generator.h"
 #include "ember/tensor/ops.h"
 #include "tests/programs.h"
+#include "tests/weights_only_checker.h"
 
 using namespace ember;
 
@@ -217,6 +218,9 @@ TEST_CASE("train_lenet: stopped and resumed, or killed in epoch 2 and resumed, g
   const Value reference = ember::load(straight);
   CHECK(reference.at("epoch").as_int() == 3);
   CHECK(reference.at("ember_metrics").size() == 3);
+  // PyTorch 2.6's default torch.load (weights_only=True) opens the checkpoint.
+  const test::WeightsOnlyReport safe = test::check_weights_only_file(straight, test::TorchRules::pytorch_2_6);
+  CHECK_MESSAGE(safe.accepted, safe.describe());
   
   SUBCASE("1 epoch, stop, --resume to 3") {
     const std::string ckpt = scratch("resumed.pt"), csv = scratch("resumed.csv"), svg = scratch("resumed.svg");

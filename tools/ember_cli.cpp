@@ -75,11 +75,17 @@ std::int64_t parameter_count(const Value& v) {
 
 void print_tree(std::ostream& out, const Value& v, const std::string& indent);
 
+// An object's __dict__: its state when that is a dict, else an empty one.
+const Value& attribute_dict(const Value& v) {
+  static const Value empty = Value::dict();
+  return v.object_state().is_dict() ? v.object_state() : empty;
+}
+
 // A module's heading: its class and its plain settings, as PyTorch's repr shows them:
 // torch.nn.modules.linear.Linear(in_features=4, out_features=2).
 std::string module_title(const Value& module) {
   std::string settings;
-  for (const auto& [key, item] : module.object_state()) {
+  for (const auto& [key, item] : attribute_dict(module)) {
     const std::string name = key_text(key);
     if (name.empty() || name[0] == '_' || name == "training" || ember::serialize::is_pickled_module(item) ||
         !is_flat(item)) {
@@ -207,7 +213,7 @@ nlohmann::ordered_json object_json(const Value& v) {
   json o = json{{"class", v.class_name()}};
   if (ember::serialize::is_pickled_module(v)) {
     json attributes = json::object(), modules = json::object();
-    for (const auto& [key, item] : v.object_state()) {
+    for (const auto& [key, item] : attribute_dict(v)) {
       const std::string name = key_text(key);
       if (!name.empty() && name[0] != '_') attributes[name] = to_json(item);
     }

@@ -11,9 +11,10 @@
 #include "ember/serialize/serialize_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  auto loader = [](const std::string& key, ember::Dtype dtype, std::int64_t numel) {
-    if (numel > (1 << 20)) throw ember::SerializeError("load", "fuzz.pt", key, "storage too large for the fuzzer");
-    return std::make_shared<ember::Storage>(static_cast<std::size_t>(numel) * ember::element_size(dtype));
+  auto loader = [](const ember::serialize::StorageRef& ref) {
+    if (ref.numel > (1 << 20)) throw ember::SerializeError("load", "fuzz.pt", ref.key, "storage too large for the fuzzer");
+    auto storage = std::make_shared<ember::Storage>(static_cast<std::size_t>(ref.numel) * ember::element_size(ref.dtype));
+    return ember::serialize::StorageSlice{storage, 0, ref.numel};
   };
   for (bool weights_only : {true, false}) {
     ember::serialize::PickleOptions options;

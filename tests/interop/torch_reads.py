@@ -3,7 +3,8 @@
 usage: torch_reads.py OUT_JSON FILE[:weights_only] ...
 Writes {FILE: describe(torch.load(FILE))} to OUT_JSON. A .safetensors FILE is read to the
 spec by hand (its tensors as a plain dict). ":weights_only" loads with weights_only=True
-(PyTorch's safe loader: it refuses anything but plain data and tensors). One process for all
+(PyTorch's safe loader: it refuses anything but plain data and tensors); ":cpu" loads with
+map_location="cpu" (files whose storages were saved on a GPU). One process for all
 files, because importing torch takes seconds.
 """
 import json
@@ -24,7 +25,8 @@ def main(out, specs):
             tensors, metadata = read_safetensors(path)
             result[path] = {"tensors": describe(dict(tensors)), "metadata": metadata}
         else:
-            result[path] = describe(torch.load(path, weights_only=(mode == "weights_only")))
+            result[path] = describe(torch.load(path, weights_only=(mode == "weights_only"),
+                                               map_location="cpu" if mode == "cpu" else None))
     with open(out, "w") as f:
         json.dump(result, f)
 
