@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "ember/nn/activation.h"
@@ -20,7 +21,9 @@
 #include "ember/tensor/factories.h"
 #include "ember/tensor/generator.h"
 #include "ember/tensor/ops.h"
+#include "ember/serialize/torch_modules.h"
 #include "tests/test_serialize_helpers.h"
+#include "tests/weights_only_checker.h"
 
 using namespace ember;
 
@@ -209,4 +212,26 @@ TEST_CASE("save_model interop: PyTorch runs ember's whole model and gets ember's
   std::vector<std::string> keys;
   for (const Value& k : out.at("state_dict_keys").items()) keys.push_back(k.as_string());
   CHECK(keys == model.state_dict().keys());
+}
+
+// PyTorch 2.6's default torch.load (weights_only=True) opens save_model's file once the
+// torch.nn classes it names are allowed, and not before (tests/weights_only_checker).
+TEST_CASE("save_model: PyTorch 2.6 loads it with weights_only=True after add_safe_globals") {
+  auto model = nn::load_model(model_fixture("every_class.pt"));
+  const std::string path = test::scratch("whole_model_safe_globals.pt");
+  nn::save_model(*model, path);
+  std::vector<std::string> classes;
+  for (nn::Module* m : model->modules()) {
+    classes.push_back(serialize::find_torch_module_class(*m)->python_name);
+  }
+  const auto allowed = test::check_weights_only_file(path, test::TorchRules::pytorch_2_6, classes);
+  CHECK_MESSAGE(allowed.accepted, allowed.describe());
+  const auto refused = test::check_weights_only_file(path, test::TorchRules::pytorch_2_6);
+  CHECK(!refused.accepted);
+  CHECK(refused.reason.find("torch.nn.modules.container.Sequential") != std::string::npos);
+  // Leaving one class out is refused too, at that class.
+  classes.erase(std::remove(classes.begin(), classes.end(), "torch.nn.modules.linear.Linear"), classes.end());
+  const auto partly = test::check_weights_only_file(path, test::TorchRules::pytorch_2_6, classes);
+  CHECK(!partly.accepted);
+  CHECK(partly.reason.find("torch.nn.modules.linear.Linear") != std::string::npos);
 }
