@@ -40,6 +40,7 @@
 // weights of whole-model files (load_state_dict).
 #include "ember/serialize/model_file.h"
 #include "ember/serialize/serialize.h"
+#include "ember/serialize/whole_model.h"
 
 // Data: datasets and the loader (torch.utils.data, torchvision.datasets).
 #include "ember/data/cifar10.h"

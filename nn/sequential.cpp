@@ -11,6 +11,10 @@ void Sequential::push_back(std::shared_ptr<Module> module) {
   register_module(std::to_string(size()), std::move(module));
 }
 
+void Sequential::push_back(const std::string& name, std::shared_ptr<Module> module) {
+  register_module(name, std::move(module));
+}
+
 std::shared_ptr<Module> Sequential::operator[](std::int64_t index) const {
   const auto n = static_cast<std::int64_t>(size());
   check(index >= -n && index < n, "Sequential: index ", index, " is out of range (size ", n, ")");

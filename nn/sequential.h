@@ -32,6 +32,9 @@ class Sequential : public Module {
 
   // Registers module under the next index.
   void push_back(std::shared_ptr<Module> module);
+  // Registers module under name, as Python's Sequential(OrderedDict([("conv1", ...), ...]))
+  // names its children.
+  void push_back(const std::string& name, std::shared_ptr<Module> module);
   std::size_t size() const { return named_children().size(); }
   // The child at index; negative indices count from the end, as in Python.
   std::shared_ptr<Module> operator[](std::int64_t index) const;

@@ -77,6 +77,7 @@ class Pickler {
   void write_global(const std::string& module, const std::string& name);
   void write_sequence(const std::vector<Value>& items, bool tuple, int depth);
   void write_dict(const Value& dict, int depth);
+  void write_object(const Value& object, int depth);
   void write_tensor(const Tensor& t);
   void write_shape(const Shape& shape);
   void write_empty_ordered_dict() {
@@ -104,11 +105,7 @@ void Pickler::write(const Value& v, int depth) {
     case Value::Kind::list: write_sequence(v.items(), false, depth); break;
     case Value::Kind::tuple: write_sequence(v.items(), true, depth); break;
     case Value::Kind::dict: write_dict(v, depth); break;
-    case Value::Kind::object:
-      // ember reads objects as structure but does not write them back as live Python objects.
-      throw Error("save: " + v.path() + " is an object of class " + v.class_name() +
-                  ", which ember does not write; save dicts, lists, tuples, numbers, strings and "
-                  "tensors (for a whole model, its weights: ember::load_state_dict(path))");
+    case Value::Kind::object: write_object(v, depth); break;
   }
 }
 
@@ -176,6 +173,44 @@ void Pickler::write_global(const std::string& module, const std::string& name) {
   } else {
     out_.bytes += 'r';
     put_u32(index);
+  }
+}
+
+// An object as pickle's save_reduce writes one: the class (or callable), then for NEWOBJ or
+// REDUCE its args and the call, then the items APPEND(S) and SETITEM(S) gave it, then its
+// state and BUILD. Python 3 writes builtins as __builtin__ at protocol 2, for Python 2.
+void Pickler::write_object(const Value& object, int depth) {
+  const std::string& name = object.class_name();
+  const auto dot = name.rfind('.');
+  check(dot != std::string::npos && dot > 0 && dot + 1 < name.size(), "save: ", object.path(),
+        ": expected a class name 'module.name', found '", name, "'");
+  const std::string module = name.substr(0, dot);
+  write_global(module == "builtins" ? "__builtin__" : module, name.substr(dot + 1));
+  if (object.object_origin() == Value::ObjectOrigin::global) return;
+  const Value& args = object.object_args();
+  check(args.is_tuple(), "save: ", object.path(), ": expected the args of ", name,
+        " to be a tuple, found ", args.kind_name());
+  write_sequence(args.items(), true, depth);
+  out_.bytes += object.object_origin() == Value::ObjectOrigin::newobj ? '\x81' : 'R';
+  const Value& listitems = object.object_listitems();
+  if (!listitems.is_none() && listitems.size() > 0) {
+    out_.bytes += '(';  // MARK
+    for (const Value& item : listitems.items()) write(item, depth + 1);
+    out_.bytes += 'e';  // APPENDS
+  }
+  const Value& dictitems = object.object_dictitems();
+  if (!dictitems.is_none() && dictitems.size() > 0) {
+    out_.bytes += '(';
+    for (const auto& [key, value] : dictitems) {
+      if (std::holds_alternative<std::string>(key)) write_string(std::get<std::string>(key));
+      else write_int(std::get<std::int64_t>(key));
+      write(value, depth + 1);
+    }
+    out_.bytes += 'u';  // SETITEMS
+  }
+  if (!object.object_state().is_none()) {
+    write(object.object_state(), depth + 1);
+    out_.bytes += 'b';  // BUILD
   }
 }
 

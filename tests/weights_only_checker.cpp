@@ -19,8 +19,10 @@ using namespace weights_only;
 
 class Checker {
  public:
-  Checker(const std::string& data, TorchRules rules, const std::map<std::string, std::uint64_t>* records)
-      : data_(data), v26_(rules == TorchRules::pytorch_2_6), rules_(rules), records_(records) {}
+  Checker(const std::string& data, TorchRules rules, const std::map<std::string, std::uint64_t>* records,
+          const std::vector<std::string>& safe_globals)
+      : data_(data), v26_(rules == TorchRules::pytorch_2_6), rules_(rules), records_(records),
+        safe_globals_(safe_globals) {}
 
   WeightsOnlyReport run() {
     WeightsOnlyReport report;
@@ -90,6 +92,7 @@ class Checker {
   const bool v26_;
   const TorchRules rules_;
   const std::map<std::string, std::uint64_t>* records_;
+  const std::vector<std::string>& safe_globals_;
   std::size_t pos_ = 0, start_ = 0;
   bool stopped_ = false;
   std::vector<Ref> stack_;
@@ -212,7 +215,9 @@ void Checker::global() {
   if (std::find(globals_.begin(), globals_.end(), full) == globals_.end()) globals_.push_back(full);
   Ref g = make(Type::global);
   g->text = full;
-  g->global = classify_global(module, name, rules_);
+  const bool safe = v26_ && std::find(safe_globals_.begin(), safe_globals_.end(), full) != safe_globals_.end();
+  if (safe) g->global.kind = GlobalKind::safe_class;
+  else g->global = classify_global(module, name, rules_);
   if (g->global.kind == GlobalKind::refused) refuse(g->global.refusal);
   push(g);
 }
@@ -255,6 +260,7 @@ void Checker::newobj() {
     case GlobalKind::bytearray: push(make(Type::bytes)); return;
     case GlobalKind::size: push(make(Type::tuple)); return;
     case GlobalKind::tensor_class: push(make(Type::tensor)); return;
+    case GlobalKind::safe_class:
     case GlobalKind::device:
     case GlobalKind::untyped_storage:
     case GlobalKind::typed_storage: {
@@ -278,6 +284,12 @@ void Checker::build() {
     case Type::ordered_dict:  // inst.__dict__.update(state): attributes such as _metadata
       if (!is_dict(*state)) refuse("BUILD of an OrderedDict from " + std::string(type_name(*state)) + ", not a dict");
       return;
+    case Type::object:  // an add_safe_globals class: inst.__setstate__(state) or __dict__.update
+      if (std::find(safe_globals_.begin(), safe_globals_.end(), inst.text) != safe_globals_.end()) {
+        if (!is_dict(*state)) refuse("BUILD of " + inst.text + " from " + type_name(*state) + ", not a dict");
+        return;
+      }
+      [[fallthrough]];
     default:
       refuse(std::string("BUILD of ") + type_name(inst) + ": only a Tensor, a Parameter or an OrderedDict can be built");
   }
@@ -338,11 +350,13 @@ std::string WeightsOnlyReport::describe() const {
 }
 
 WeightsOnlyReport check_weights_only(const std::string& pickle, TorchRules rules,
-                                     const std::map<std::string, std::uint64_t>* records) {
-  return Checker(pickle, rules, records).run();
+                                     const std::map<std::string, std::uint64_t>* records,
+                                     const std::vector<std::string>& safe_globals) {
+  return Checker(pickle, rules, records, safe_globals).run();
 }
 
-WeightsOnlyReport check_weights_only_file(const std::string& path, TorchRules rules) {
+WeightsOnlyReport check_weights_only_file(const std::string& path, TorchRules rules,
+                                          const std::vector<std::string>& safe_globals) {
   const std::string bytes = read_file(path);
   const auto* data = reinterpret_cast<const std::uint8_t*>(bytes.data());
   serialize::ZipReader zip(data, bytes.size(), path);
@@ -358,7 +372,7 @@ WeightsOnlyReport check_weights_only_file(const std::string& path, TorchRules ru
     if (e.name.compare(0, prefix.size(), prefix) == 0) records[e.name.substr(prefix.size())] = e.size;
   }
   const std::vector<std::uint8_t> pickle = zip.extract(*pickle_name);
-  return check_weights_only(std::string(pickle.begin(), pickle.end()), rules, &records);
+  return check_weights_only(std::string(pickle.begin(), pickle.end()), rules, &records, safe_globals);
 }
 
 }  // namespace ember::test

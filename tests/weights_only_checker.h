@@ -33,11 +33,16 @@ struct WeightsOnlyReport {
 // Checks the pickle bytes. records, when given, holds the size in bytes of each storage record
 // by key (the "0" of <archive>/data/0): a storage's persistent id must name one of them and fit
 // it. Without it those two checks are skipped.
+// safe_globals are the classes a user allowed with torch.serialization.add_safe_globals
+// ("torch.nn.modules.conv.Conv2d"): with 2.6's rules, GLOBAL may name them, NEWOBJ create
+// them and BUILD set their state from a dict, as PyTorch's unpickler then does.
 WeightsOnlyReport check_weights_only(const std::string& pickle, TorchRules rules,
-                                     const std::map<std::string, std::uint64_t>* records = nullptr);
+                                     const std::map<std::string, std::uint64_t>* records = nullptr,
+                                     const std::vector<std::string>& safe_globals = {});
 
 // Checks the data.pkl of a torch.save archive against its data/ records. The zip itself is read
 // with ember's ZipReader: what is checked here is the pickle, not the archive.
-WeightsOnlyReport check_weights_only_file(const std::string& path, TorchRules rules);
+WeightsOnlyReport check_weights_only_file(const std::string& path, TorchRules rules,
+                                          const std::vector<std::string>& safe_globals = {});
 
 }  // namespace ember::test

@@ -11,6 +11,7 @@ namespace ember::test {
 // What a GLOBAL stands for, as far as the unpickler's REDUCE, NEWOBJ and BUILD rules care.
 enum class GlobalKind {
   refused,
+  safe_class,         // a class given to torch.serialization.add_safe_globals (2.6)
   ordered_dict,       // collections.OrderedDict
   counter,            // collections.Counter (2.6)
   set,                // builtins.set (2.6)
