@@ -32,6 +32,7 @@
 #include "ember/nn/module_list.h"
 #include "ember/nn/sequential.h"
 #include "ember/nn/state_dict.h"
+#include "ember/nn/utils.h"
 
 // Optimizers and learning-rate schedulers (torch.optim).
 #include "ember/optim/optim.h"

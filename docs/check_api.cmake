@@ -9,8 +9,8 @@
 #      derives, directly or through others, from nn::Module, optim::Optimizer or
 #      optim::LRScheduler (and aliases of one, such as optim::Adam), every class whose
 #      constructor takes an optim::Optimizer& (ReduceLROnPlateau), every class and free
-#      function at namespace scope in ember, ember::nn::functional, ember::nn::init and
-#      ember::data;
+#      function at namespace scope in ember, ember::nn::functional, ember::nn::init,
+#      ember::nn::utils and ember::data;
 #   2. a table row names something the headers no longer declare (a stale row);
 #   3. a class or function of torch.nn or torch.optim (PyTorch 1.13, listed below) is neither
 #      an ember row's counterpart nor under "Not in ember yet", or is listed there although
@@ -369,7 +369,7 @@ foreach(key IN LISTS classes)
   endif()
 endforeach()
 foreach(key IN LISTS functions)
-  if(key MATCHES "^((nn::functional|nn::init|data)::)?[A-Za-z_][A-Za-z0-9_]*$")
+  if(key MATCHES "^((nn::functional|nn::init|nn::utils|data)::)?[A-Za-z_][A-Za-z0-9_]*$")
     list(APPEND required "${key}")
   endif()
 endforeach()

@@ -5,6 +5,7 @@
 #include "ember/nn/pool_utils.h"
 #include "ember/tensor/autograd.h"
 #include "ember/tensor/factories.h"
+#include "ember/tensor/strided.h"
 
 namespace ember::nn {
 namespace {
@@ -67,6 +68,10 @@ void adaptive_avg_pool2d_backward(const T* grad_out, T* grad_input, const detail
 namespace functional {
 
 Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size) {
+  // Unbatched (C, H, W) input pools as a batch of one, as in PyTorch.
+  check(input.dim() == 3 || input.dim() == 4, "adaptive_avg_pool2d(): Expected 3D or 4D tensor, "
+        "but got ", ember::detail::int_list_str(input.shape()));
+  if (input.dim() == 3) return adaptive_avg_pool2d(input.unsqueeze(0), output_size).squeeze(0);
   check(input.dim() == 4,
         "adaptive_avg_pool2d: expected input with 4 dimensions (N, C, H, W), found ",
         input.shape());

@@ -8,6 +8,7 @@
 #include "ember/nn/pool_utils.h"
 #include "ember/tensor/autograd.h"
 #include "ember/tensor/factories.h"
+#include "ember/tensor/strided.h"
 
 namespace ember::nn {
 namespace {
@@ -88,6 +89,10 @@ void avg_pool2d_backward(const T* grad_out, T* grad_input, const detail::PoolGeo
 namespace functional {
 
 Tensor avg_pool2d(const Tensor& input, const AvgPool2dFuncOptions& pool) {
+  // Unbatched (C, H, W) input pools as a batch of one, as in PyTorch.
+  check(input.dim() == 3 || input.dim() == 4, "non-empty 3D or 4D (batch mode) tensor expected "
+        "for input, but got ", ember::detail::int_list_str(input.shape()));
+  if (input.dim() == 3) return avg_pool2d(input.unsqueeze(0), pool).squeeze(0);
   const detail::PoolGeometry g = detail::check_pool2d(
       "avg_pool2d", input, pool.kernel_size(), pool.stride(), pool.padding(), 1, pool.ceil_mode());
   const std::optional<std::int64_t> divisor_override = pool.divisor_override();

@@ -8,12 +8,19 @@
 #include "ember/tensor/autograd.h"
 #include "ember/tensor/dispatch.h"
 #include "ember/tensor/factories.h"
+#include "ember/tensor/strided.h"
 
 namespace ember::nn {
 
 namespace functional {
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options) {
+  // Unbatched (C, H, W) input runs as a batch of one, as in PyTorch; the views carry the
+  // gradient through.
+  check(!input.defined() || input.dim() == 3 || input.dim() == 4,
+        "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ",
+        ember::detail::int_list_str(input.shape()));
+  if (input.dim() == 3) return conv2d(input.unsqueeze(0), weight, options).squeeze(0);
   const Tensor& bias = options.bias();
   const detail::ConvShape s = detail::check_conv2d(input, weight, bias, options.stride(), options.padding(),
                                    options.dilation(), options.groups());

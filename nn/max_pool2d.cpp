@@ -10,6 +10,7 @@
 #include "ember/nn/pool_utils.h"
 #include "ember/tensor/autograd.h"
 #include "ember/tensor/factories.h"
+#include "ember/tensor/strided.h"
 
 namespace ember::nn {
 namespace {
@@ -136,6 +137,10 @@ void max_pool2d_backward(const T* grad_out, const std::int32_t* argmax, T* grad_
 namespace functional {
 
 Tensor max_pool2d(const Tensor& input, const MaxPool2dFuncOptions& options) {
+  // Unbatched (C, H, W) input pools as a batch of one, as in PyTorch.
+  check(input.dim() == 3 || input.dim() == 4, "non-empty 3D or 4D (batch mode) tensor expected "
+        "for input, but got ", ember::detail::int_list_str(input.shape()));
+  if (input.dim() == 3) return max_pool2d(input.unsqueeze(0), options).squeeze(0);
   const detail::PoolGeometry g =
       detail::check_pool2d("max_pool2d", input, options.kernel_size(), options.stride(),
                            options.padding(), options.dilation(), options.ceil_mode());

@@ -119,3 +119,11 @@ Tensor log_softmax(const Tensor& input, std::int64_t dim) {
 }
 
 }  // namespace ember::nn::functional
+
+namespace ember {
+// The Tensor member forms (torch.Tensor.softmax, torch.Tensor.log_softmax).
+Tensor Tensor::softmax(std::int64_t dim) const { return nn::functional::softmax(*this, dim); }
+Tensor Tensor::log_softmax(std::int64_t dim) const {
+  return nn::functional::log_softmax(*this, dim);
+}
+}  // namespace ember

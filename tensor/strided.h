@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "ember/tensor/dtype.h"
@@ -97,6 +98,32 @@ Tensor new_tensor(const Shape& shape, Dtype dtype);
 
 // Normalises a possibly negative dim against ndim; throws "op: dimension out of range ...".
 std::int64_t wrap_dim(std::int64_t dim, std::int64_t ndim, const char* op);
+
+// Sizes as PyTorch's messages print them (an IntArrayRef): [2, 3].
+inline std::string int_list_str(const Shape& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    out += (i ? ", " : "") + std::to_string(shape[i]);
+  }
+  return out + "]";
+}
+
+// A shape seen as (outer, n, inner) around one dim: element (o, r, i) of a contiguous tensor
+// sits at (o * n + r) * inner + i, so the n elements along dim are `inner` apart. A 0-d shape
+// is (1, 1, 1). Ops along one dim (sort, cumsum, max) walk these lanes.
+struct Lanes {
+  std::int64_t outer = 1, n = 1, inner = 1;
+};
+inline Lanes lanes_around(const Shape& shape, std::int64_t dim) {
+  Lanes l;
+  for (std::size_t k = 0; k < shape.size(); ++k) {
+    const auto d = static_cast<std::int64_t>(k);
+    if (d < dim) l.outer *= shape[k];
+    else if (d == dim) l.n = shape[k];
+    else l.inner *= shape[k];
+  }
+  return l;
+}
 
 // The broadcast shape of a and b, as PyTorch's broadcasting rules give it.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);

@@ -24,6 +24,7 @@ using Shape = std::vector<std::int64_t>;
 namespace autograd {
 struct Node;
 }
+struct VarOptions;  // tensor/ops.h
 
 // What a Tensor handle points at. Users go through Tensor; ops read the fields directly.
 struct TensorImpl {
@@ -148,6 +149,24 @@ class Tensor {
   std::pair<Tensor, Tensor> max(std::int64_t dim, bool keepdim = false) const;
   Tensor max() const;
   Tensor argmax(std::int64_t dim, bool keepdim = false) const;
+  std::pair<Tensor, Tensor> min(std::int64_t dim, bool keepdim = false) const;
+  Tensor min() const;
+  Tensor argmin(std::int64_t dim, bool keepdim = false) const;
+  Tensor maximum(const Tensor& other) const;
+  Tensor minimum(const Tensor& other) const;
+  // Options and semantics: ember::var and ember::std in tensor/ops.h.
+  Tensor var(const Shape& dims = {}) const;
+  Tensor var(const Shape& dims, const VarOptions& options) const;
+  Tensor std(const Shape& dims = {}) const;
+  Tensor std(const Shape& dims, const VarOptions& options) const;
+  Tensor cumsum(std::int64_t dim) const;
+  std::pair<Tensor, Tensor> sort(std::int64_t dim = -1, bool descending = false) const;
+  std::pair<Tensor, Tensor> topk(std::int64_t k, std::int64_t dim = -1, bool largest = true,
+                                 bool sorted = true) const;
+  Tensor gather(std::int64_t dim, const Tensor& index) const;
+  // nn::functional::softmax and log_softmax (nn/softmax.cpp) as methods.
+  Tensor softmax(std::int64_t dim) const;
+  Tensor log_softmax(std::int64_t dim) const;
   Tensor matmul(const Tensor& other) const;
   Tensor eq(const Tensor& other) const;
 

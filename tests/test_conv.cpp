@@ -305,8 +305,9 @@ TEST_CASE("Conv2d: prints as PyTorch") {
 
 TEST_CASE("conv2d: errors name the op, the expectation and what was found") {
   const Tensor w = randn({6, 3, 5, 5});
-  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({3, 32, 32}), w),
-                       "conv2d: expected input with 4 dimensions (N, C, H, W), found (3, 32, 32)",
+  CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({32, 32}), w),
+                       "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of "
+                       "size: [32, 32]",
                        Error);
   CHECK_THROWS_WITH_AS(nn::functional::conv2d(randn({1, 4, 32, 32}), w),
                        "conv2d: expected input with 3 channels (weight (6, 3, 5, 5)), found 4",
