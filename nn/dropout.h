@@ -1,4 +1,5 @@
-// Dropout: randomly zeroes elements during training (torch.nn.Dropout).
+// Dropout and Dropout2d: randomly zero elements, or whole channels, during training
+// (torch.nn.Dropout, torch.nn.Dropout2d).
 #pragma once
 
 #include <string>
@@ -31,6 +32,26 @@ class Dropout : public Module {
   std::string extra_repr() const override;
 
   DropoutOptions options;
+  Generator* generator;  // not owned
+};
+
+// Dropout2d's argument is Dropout's: Dropout2d(0.2).
+using Dropout2dOptions = DropoutOptions;
+
+// Dropout of whole channels: in training mode each (n, c) slice of an (N, C, *) input is zeroed
+// with probability p and the others scaled by 1 / (1 - p); in eval mode the identity. A 3-D input
+// is read as (N, C, L), as PyTorch 1.13 reads it. The generator is Dropout's. Prints
+// "Dropout2d(p=0.5, inplace=False)".
+// https://pytorch.org/docs/stable/generated/torch.nn.Dropout2d.html
+class Dropout2d : public Module {
+ public:
+  explicit Dropout2d(const Dropout2dOptions& options = {}, Generator* generator = nullptr);
+
+  Tensor forward(const Tensor& input) override;
+  std::string type_name() const override { return "Dropout2d"; }
+  std::string extra_repr() const override;
+
+  Dropout2dOptions options;
   Generator* generator;  // not owned
 };
 

@@ -7,8 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 #include "ember/core/arg.h"
+#include "ember/nn/activation.h"
 #include "ember/nn/avg_pool2d.h"
 #include "ember/nn/conv_utils.h"
 #include "ember/nn/loss.h"
@@ -24,13 +27,30 @@ namespace ember::nn::functional {
 // max(x, 0). https://pytorch.org/docs/stable/generated/torch.nn.functional.relu.html
 Tensor relu(const Tensor& input);
 
+// The activation layers' options, as in torch::nn::functional.
+using LeakyReLUFuncOptions = LeakyReLUOptions;
+using GELUFuncOptions = GELUOptions;
+
+// x where x >= 0, else negative_slope x.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.leaky_relu.html
+Tensor leaky_relu(const Tensor& input, const LeakyReLUFuncOptions& options = {});
+
+// approximate "none": x Phi(x) = x (1 + erf(x / sqrt 2)) / 2; "tanh":
+// x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2. float32 or float64.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.gelu.html
+Tensor gelu(const Tensor& input, const GELUFuncOptions& options = {});
+
+// x sigmoid(x) = x / (1 + e^-x). float32 or float64.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.silu.html
+Tensor silu(const Tensor& input);
+
 // exp(x_i) / sum_j exp(x_j) along dim, computed as exp(x_i - max) for stability.
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.softmax.html
 Tensor softmax(const Tensor& input, std::int64_t dim);
 // x_i - max - log(sum_j exp(x_j - max)) along dim.
 Tensor log_softmax(const Tensor& input, std::int64_t dim);
 
-// ---- linear and convolution (nn/linear.cpp, nn/conv2d.cpp) --------------------------------------
+// ---- linear and convolution (nn/linear.cpp, nn/conv2d.cpp, nn/conv1d.cpp, nn/conv_transpose2d.cpp)
 
 // y = x W^T + b. input (*, in_features), weight (out_features, in_features), bias
 // (out_features) or undefined; returns (*, out_features).
@@ -54,6 +74,40 @@ struct Conv2dFuncOptions {
 // Differentiable in input, weight and bias (grad_fn ConvolutionBackward0). float32 or float64.
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.conv2d.html
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options = {});
+
+// conv1d's arguments besides input and weight, as Conv2dFuncOptions' with one number per dim.
+struct Conv1dFuncOptions {
+  EMBER_ARG(Tensor, bias);
+  EMBER_ARG(std::int64_t, stride) = 1;
+  EMBER_ARG(std::int64_t, padding) = 0;
+  EMBER_ARG(std::int64_t, dilation) = 1;
+  EMBER_ARG(std::int64_t, groups) = 1;
+};
+
+// conv2d over one spatial dim: input (N, C, L) or unbatched (C, L), weight (O, C/groups, K),
+// bias (O) or undefined; returns (N, O, Lo) or (O, Lo), Lo = floor((L + 2 p - d (K - 1) - 1) /
+// s) + 1. Computed by conv2d (nn/conv1d.cpp). grad_fn ConvolutionBackward0.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.conv1d.html
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Conv1dFuncOptions& options = {});
+
+// conv_transpose2d's arguments besides input and weight, in PyTorch's order.
+struct ConvTranspose2dFuncOptions {
+  EMBER_ARG(Tensor, bias);
+  EMBER_ARG(Pair, stride) = 1;
+  EMBER_ARG(Pair, padding) = 0;
+  EMBER_ARG(Pair, output_padding) = 0;
+  EMBER_ARG(std::int64_t, groups) = 1;
+  EMBER_ARG(Pair, dilation) = 1;
+};
+
+// The adjoint of conv2d in its input (the gradient conv2d's backward sends to its input),
+// plus bias: every input pixel spreads weight-scaled copies over a kH x kW window of the output.
+// input (N, C, H, W), weight (C, O/groups, kH, kW), bias (O) or undefined; returns (N, O, Ho, Wo)
+// with Ho = (H - 1) sH - 2 pH + dH (kH - 1) + opH + 1 (op the output_padding, which must be
+// smaller than the stride or the dilation). grad_fn ConvolutionBackward0. float32 or float64.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.conv_transpose2d.html
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight,
+                        const ConvTranspose2dFuncOptions& options = {});
 
 // ---- pooling (nn/max_pool2d.cpp, nn/avg_pool2d.cpp, nn/adaptive_avg_pool2d.cpp) -----------------
 
@@ -84,7 +138,8 @@ Tensor avg_pool2d(const Tensor& input, const AvgPool2dFuncOptions& options);
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.adaptive_avg_pool2d.html
 Tensor adaptive_avg_pool2d(const Tensor& input, Pair output_size);
 
-// ---- normalisation and dropout (nn/batch_norm.cpp, nn/dropout.cpp) ------------------------------
+// ---- normalisation and dropout (nn/batch_norm.cpp, nn/layer_norm.cpp, nn/group_norm.cpp,
+// nn/dropout.cpp) ----------------------------------------------------------------------------------
 
 // batch_norm's arguments besides the input and the running stats, PyTorch's defaults.
 struct BatchNormFuncOptions {
@@ -105,6 +160,41 @@ struct BatchNormFuncOptions {
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
                   const BatchNormFuncOptions& options = {});
 
+// layer_norm's arguments besides the input: the normalised trailing shape, and weight and
+// bias of that shape or undefined (1 and 0).
+struct LayerNormFuncOptions {
+  LayerNormFuncOptions(Shape normalized_shape)  // NOLINT: implicit, as PyTorch's
+      : normalized_shape_(std::move(normalized_shape)) {}
+
+  EMBER_ARG(Shape, normalized_shape);
+  EMBER_ARG(Tensor, weight);
+  EMBER_ARG(Tensor, bias);
+  EMBER_ARG(double, eps) = 1e-5;
+};
+
+// Each sample normalised over its trailing dims: input (*, normalized_shape), every slice
+// x of normalized_shape becomes (x - mean(x)) / sqrt(var(x) + eps) * weight + bias, var biased.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.layer_norm.html
+Tensor layer_norm(const Tensor& input, const LayerNormFuncOptions& options);
+
+// group_norm's arguments besides the input: the number of groups, and weight and bias (C) or
+// undefined (1 and 0).
+struct GroupNormFuncOptions {
+  GroupNormFuncOptions(std::int64_t num_groups)  // NOLINT: implicit, as PyTorch's
+      : num_groups_(num_groups) {}
+
+  EMBER_ARG(std::int64_t, num_groups);
+  EMBER_ARG(Tensor, weight);
+  EMBER_ARG(Tensor, bias);
+  EMBER_ARG(double, eps) = 1e-5;
+};
+
+// input (N, C, *): the C channels split into num_groups groups of consecutive channels; each
+// group of each sample normalised by its mean and biased variance, then scaled and shifted per
+// channel: y[n, c] = (x[n, c] - mean_ng) / sqrt(var_ng + eps) * weight[c] + bias[c].
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.group_norm.html
+Tensor group_norm(const Tensor& input, const GroupNormFuncOptions& options);
+
 // dropout's arguments. generator is ember's addition: the mask's source (not owned), and
 // default_generator() when null.
 struct DropoutFuncOptions {
@@ -117,6 +207,35 @@ struct DropoutFuncOptions {
 // itself when not training or p == 0, as PyTorch does.
 // https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html
 Tensor dropout(const Tensor& input, const DropoutFuncOptions& options = {});
+
+// dropout2d takes dropout's options, as in torch::nn::functional.
+using Dropout2dFuncOptions = DropoutFuncOptions;
+
+// Zeroes whole channels: input (N, C, *), at least 2-D; each (n, c) slice is zeroed with
+// probability p, the others scaled by 1 / (1 - p). As PyTorch 1.13 does, a 3-D input is read as
+// (N, C, L), not as an unbatched (C, H, W). Returns input itself when not training or p == 0.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout2d.html
+Tensor dropout2d(const Tensor& input, const Dropout2dFuncOptions& options = {});
+
+// ---- embedding (nn/embedding.cpp) -------------------------------------------------------------
+
+// embedding's arguments besides the indices and the weight, PyTorch's defaults. padding_idx,
+// when set, is a row whose gradient stays zero (negative counts from the end). max_norm,
+// scale_grad_by_freq and sparse other than their defaults are refused with an Error.
+struct EmbeddingFuncOptions {
+  EMBER_ARG(std::optional<std::int64_t>, padding_idx);
+  EMBER_ARG(std::optional<double>, max_norm);
+  EMBER_ARG(double, norm_type) = 2.0;
+  EMBER_ARG(bool, scale_grad_by_freq) = false;
+  EMBER_ARG(bool, sparse) = false;
+};
+
+// Row lookup: input (*) int64 indices into weight (num_embeddings, embedding_dim); returns
+// (*, embedding_dim), out[..., :] = weight[input[...], :]. Differentiable in weight: each row's
+// gradient is the sum of the output gradients of the positions that picked it (none for
+// padding_idx). grad_fn EmbeddingBackward0.
+// https://pytorch.org/docs/stable/generated/torch.nn.functional.embedding.html
+Tensor embedding(const Tensor& input, const Tensor& weight, const EmbeddingFuncOptions& options = {});
 
 // ---- losses (nn/cross_entropy.cpp, nn/mse_loss.cpp) --------------------------------------------
 // The loss modules' options (nn/loss.h). A weight (C) rescales each class; undefined means all
