@@ -25,6 +25,11 @@ constexpr const char* kNumpyScalar =
 constexpr const char* kWholeModel =
     "read its weights with ember::load_state_dict(path) or `ember convert IN OUT --state-dict`, "
     "or load with LoadOptions().weights_only(false)";
+// torch.nn's own classes can also be rebuilt as a working model.
+constexpr const char* kTorchNnModel =
+    "rebuild it as a model with nn::load_model(path), read its weights with "
+    "ember::load_state_dict(path) or `ember convert IN OUT --state-dict`, or load with "
+    "LoadOptions().weights_only(false)";
 constexpr const char* kCode =
     "ember never runs code from a file, and a file that calls this may be hostile; "
     "LoadOptions().weights_only(false) shows it as inert structure";
@@ -84,7 +89,7 @@ constexpr Refused kRefused[] = {
     {"subprocess.", "a call of {}, which runs a command", kCode, false},
     {"numpy.", "a numpy object ({})", kNumpyArray, false},
     {"__main__.", "a whole model (torch.save(model)) of class {}", kWholeModel, false},
-    {"torch.nn.modules.", "a whole model (torch.save(model)) of class {}", kWholeModel, false},
+    {"torch.nn.modules.", "a whole model (torch.save(model)) of class {}", kTorchNnModel, false},
     {"torchvision.models.", "a whole model (torch.save(model)) of class {}", kWholeModel, false},
     {"torch.optim.", "an optimizer or scheduler object of class {} (torch.save(optimizer))",
      "in PyTorch, save optimizer.state_dict() instead; or load with LoadOptions().weights_only(false) "

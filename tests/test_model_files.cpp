@@ -154,8 +154,10 @@ TEST_CASE("model files: weights_only=true says what each refused thing is, and w
                        SerializeError);
   CHECK_THROWS_WITH_AS(load(model_fixture("sequential.pt")),
                        refusal("sequential.pt", "sequential",
-                               "the file holds a whole model (torch.save(model)) of class torch.nn.modules.container."
-                               "Sequential (global 'torch.nn.modules.container.Sequential')" + whole_model +
+                               std::string("the file holds a whole model (torch.save(model)) of class torch.nn.modules.container."
+                               "Sequential (global 'torch.nn.modules.container.Sequential'); rebuild it as a model "
+                               "with nn::load_model(path), read its weights with ember::load_state_dict(path) or "
+                               "`ember convert IN OUT --state-dict`, or load with LoadOptions().weights_only(false)") +
                                    " (pickle byte 2)").c_str(),
                        SerializeError);
   CHECK_THROWS_WITH_AS(load(model_fixture("quantized.pt")),
