@@ -46,6 +46,15 @@ def every_class():
         nn.Sigmoid(), nn.Softmax(dim=1))
 
 
+def newer_layers():
+    """The layers that came after LeNet's: norms over groups and features, the smooth activations."""
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.GroupNorm(2, 4, eps=1e-4), nn.LeakyReLU(0.2), nn.Dropout2d(0.1),
+        nn.Flatten(), nn.Linear(4 * 6 * 6, 8), nn.LayerNorm(8, eps=1e-6), nn.GELU("tanh"),
+        nn.Identity(), nn.Linear(8, 3), nn.SiLU(), nn.LayerNorm([3], elementwise_affine=False),
+        nn.GELU())
+
+
 def nested():
     """Named children, nesting, a ModuleList-free head, momentum=None and LogSoftmax."""
     features = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3, momentum=None), nn.ReLU(),
@@ -80,7 +89,8 @@ def main():
     torch.manual_seed(0)
     expected, io = {}, OrderedDict()
     for name, model, shape in [("every_class", every_class(), (2, 1, 9, 8)),
-                               ("nested", nested(), (2, 1, 8, 8))]:
+                               ("nested", nested(), (2, 1, 8, 8)),
+                               ("newer_layers", newer_layers(), (2, 1, 8, 8))]:
         x = torch.randn(*shape)
         model.train()
         model(x)  # moves the BatchNorm running statistics away from 0 and 1
@@ -104,13 +114,14 @@ def main():
         torch.save(model, os.path.join(OUT, name + ".pt"))
         with torch.no_grad():
             io[name + ".output"] = model(x)
-    torch.save(nn.ModuleList([nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)]),
+    torch.save(nn.ModuleList([nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1),
+                              nn.Embedding(10, 3, padding_idx=1)]),
                os.path.join(OUT, "module_list.pt"))
     torch.save(Net(), os.path.join(OUT, "user_class.pt"))
     torch.save(nn.Sequential(nn.Conv2d(1, 2, 3, padding="same")), os.path.join(OUT, "padding_same.pt"))
     torch.save(nn.Sequential(nn.MaxPool2d(2, return_indices=True)),
                os.path.join(OUT, "return_indices.pt"))
-    torch.save(nn.Sequential(nn.Linear(2, 2), nn.GELU()), os.path.join(OUT, "unknown_layer.pt"))
+    torch.save(nn.Sequential(nn.Linear(2, 2), nn.PReLU()), os.path.join(OUT, "unknown_layer.pt"))
     torch.save(io, os.path.join(OUT, "io.pt"))
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)

@@ -10,7 +10,11 @@
 #include "ember/nn/batch_norm.h"
 #include "ember/nn/conv2d.h"
 #include "ember/nn/dropout.h"
+#include "ember/nn/embedding.h"
 #include "ember/nn/flatten.h"
+#include "ember/nn/group_norm.h"
+#include "ember/nn/identity.h"
+#include "ember/nn/layer_norm.h"
 #include "ember/nn/linear.h"
 #include "ember/nn/max_pool2d.h"
 #include "ember/nn/module_list.h"
@@ -74,6 +78,10 @@ nn::Pair PickledModule::pair(const std::string& name) const {
 }
 
 bool PickledModule::is_none(const std::string& name) const { return attribute(name).is_none(); }
+
+bool PickledModule::has_attribute(const std::string& name) const { return object_.hasattr(name); }
+
+const Value& PickledModule::attribute_value(const std::string& name) const { return attribute(name); }
 
 bool PickledModule::has_string(const std::string& name) const {
   return attribute(name).is_string();
@@ -243,6 +251,61 @@ void write_adaptive_avg_pool2d(const nn::Module& module, Value& d) {
   d.set("output_size", pair_value(as<nn::AdaptiveAvgPool2d>(module).options.output_size(), false));
 }
 
+// ---- the normalisations: torch.nn.modules.normalization
+std::shared_ptr<nn::Module> build_layer_norm(const PickledModule& m) {
+  const Value& shape = m.attribute_value("normalized_shape");
+  if (!shape.is_sequence()) m.fail("attribute 'normalized_shape': expected a tuple of ints");
+  Shape normalized;
+  for (const Value& d : shape.items()) {
+    if (!d.is_int() || d.is_bool()) m.fail("attribute 'normalized_shape': expected a tuple of ints");
+    normalized.push_back(d.as_int());
+  }
+  return std::make_shared<nn::LayerNorm>(nn::LayerNormOptions(normalized)
+                                             .eps(m.real("eps"))
+                                             .elementwise_affine(m.boolean("elementwise_affine")));
+}
+void write_layer_norm(const nn::Module& module, Value& d) {
+  const nn::LayerNormOptions& o = as<nn::LayerNorm>(module).options;
+  Value shape = Value::tuple();
+  for (std::int64_t n : o.normalized_shape()) shape.append(n);
+  d.set("normalized_shape", shape);
+  d.set("eps", o.eps());
+  d.set("elementwise_affine", o.elementwise_affine());
+}
+
+std::shared_ptr<nn::Module> build_group_norm(const PickledModule& m) {
+  return std::make_shared<nn::GroupNorm>(
+      nn::GroupNormOptions(m.integer("num_groups"), m.integer("num_channels")).eps(m.real("eps")).affine(m.boolean("affine")));
+}
+void write_group_norm(const nn::Module& module, Value& d) {
+  const nn::GroupNormOptions& o = as<nn::GroupNorm>(module).options;
+  d.set("num_groups", o.num_groups());
+  d.set("num_channels", o.num_channels());
+  d.set("eps", o.eps());
+  d.set("affine", o.affine());
+}
+
+// ---- Embedding: torch.nn.modules.sparse; its constructor refuses max_norm and the rest.
+std::shared_ptr<nn::Module> build_embedding(const PickledModule& m) {
+  nn::EmbeddingOptions options(m.integer("num_embeddings"), m.integer("embedding_dim"));
+  if (!m.is_none("padding_idx")) options.padding_idx(m.integer("padding_idx"));
+  if (!m.is_none("max_norm")) options.max_norm(m.real("max_norm"));
+  options.norm_type(m.real("norm_type"))
+      .scale_grad_by_freq(m.boolean("scale_grad_by_freq"))
+      .sparse(m.boolean("sparse"));
+  return std::make_shared<nn::Embedding>(options);
+}
+void write_embedding(const nn::Module& module, Value& d) {
+  const nn::EmbeddingOptions& o = as<nn::Embedding>(module).options;
+  d.set("num_embeddings", o.num_embeddings());
+  d.set("embedding_dim", o.embedding_dim());
+  d.set("padding_idx", o.padding_idx() ? Value(*o.padding_idx()) : Value());
+  d.set("max_norm", Value());
+  d.set("norm_type", o.norm_type());
+  d.set("scale_grad_by_freq", false);
+  d.set("sparse", false);
+}
+
 // ---- Flatten, Dropout and the activations
 std::shared_ptr<nn::Module> build_flatten(const PickledModule& m) {
   return std::make_shared<nn::Flatten>(
@@ -264,11 +327,46 @@ void write_dropout(const nn::Module& module, Value& d) {
   d.set("inplace", false);
 }
 
+std::shared_ptr<nn::Module> build_dropout2d(const PickledModule& m) {
+  m.boolean("inplace");
+  return std::make_shared<nn::Dropout2d>(nn::Dropout2dOptions(m.real("p")));
+}
+void write_dropout2d(const nn::Module& module, Value& d) {
+  d.set("p", as<nn::Dropout2d>(module).options.p());
+  d.set("inplace", false);
+}
+
+std::shared_ptr<nn::Module> build_identity(const PickledModule&) { return std::make_shared<nn::Identity>(); }
+
+std::shared_ptr<nn::Module> build_leaky_relu(const PickledModule& m) {
+  m.boolean("inplace");
+  return std::make_shared<nn::LeakyReLU>(nn::LeakyReLUOptions().negative_slope(m.real("negative_slope")));
+}
+void write_leaky_relu(const nn::Module& module, Value& d) {
+  d.set("negative_slope", as<nn::LeakyReLU>(module).options.negative_slope());
+  d.set("inplace", false);
+}
+
+std::shared_ptr<nn::Module> build_gelu(const PickledModule& m) {
+  // PyTorch before 1.12 had no approximate attribute: the exact GELU.
+  const std::string approximate = m.has_attribute("approximate") ? m.string("approximate") : "none";
+  return std::make_shared<nn::GELU>(nn::GELUOptions().approximate(approximate));
+}
+void write_gelu(const nn::Module& module, Value& d) {
+  d.set("approximate", as<nn::GELU>(module).options.approximate());
+}
+
+std::shared_ptr<nn::Module> build_silu(const PickledModule& m) {
+  m.boolean("inplace");
+  return std::make_shared<nn::SiLU>();
+}
+
 std::shared_ptr<nn::Module> build_relu(const PickledModule& m) {
   m.boolean("inplace");
   return std::make_shared<nn::ReLU>();
 }
-void write_relu(const nn::Module&, Value& d) { d.set("inplace", false); }
+// ReLU and SiLU: inplace is their one attribute, and ember never computes in place.
+void write_inplace(const nn::Module&, Value& d) { d.set("inplace", false); }
 
 std::shared_ptr<nn::Module> build_tanh(const PickledModule&) { return std::make_shared<nn::Tanh>(); }
 std::shared_ptr<nn::Module> build_sigmoid(const PickledModule&) {
@@ -301,7 +399,17 @@ const std::vector<TorchModuleClass>& table() {
        build_adaptive_avg_pool2d, write_adaptive_avg_pool2d, {}, {}},
       {"torch.nn.modules.flatten.Flatten", is<nn::Flatten>, build_flatten, write_flatten, {}, {}},
       {"torch.nn.modules.dropout.Dropout", is<nn::Dropout>, build_dropout, write_dropout, {}, {}},
-      {"torch.nn.modules.activation.ReLU", is<nn::ReLU>, build_relu, write_relu, {}, {}},
+      {"torch.nn.modules.dropout.Dropout2d", is<nn::Dropout2d>, build_dropout2d, write_dropout2d, {}, {}},
+      {"torch.nn.modules.normalization.LayerNorm", is<nn::LayerNorm>, build_layer_norm, write_layer_norm,
+       {"weight", "bias"}, {}},
+      {"torch.nn.modules.normalization.GroupNorm", is<nn::GroupNorm>, build_group_norm, write_group_norm,
+       {"weight", "bias"}, {}},
+      {"torch.nn.modules.sparse.Embedding", is<nn::Embedding>, build_embedding, write_embedding, {"weight"}, {}},
+      {"torch.nn.modules.linear.Identity", is<nn::Identity>, build_identity, write_nothing, {}, {}},
+      {"torch.nn.modules.activation.ReLU", is<nn::ReLU>, build_relu, write_inplace, {}, {}},
+      {"torch.nn.modules.activation.LeakyReLU", is<nn::LeakyReLU>, build_leaky_relu, write_leaky_relu, {}, {}},
+      {"torch.nn.modules.activation.GELU", is<nn::GELU>, build_gelu, write_gelu, {}, {}},
+      {"torch.nn.modules.activation.SiLU", is<nn::SiLU>, build_silu, write_inplace, {}, {}},
       {"torch.nn.modules.activation.Tanh", is<nn::Tanh>, build_tanh, write_nothing, {}, {}},
       {"torch.nn.modules.activation.Sigmoid", is<nn::Sigmoid>, build_sigmoid, write_nothing, {}, {}},
       {"torch.nn.modules.activation.Softmax", is<nn::Softmax>, build_softmax<nn::Softmax>,

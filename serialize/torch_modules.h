@@ -34,6 +34,9 @@ class PickledModule {
   nn::Pair pair(const std::string& name) const;
   bool is_none(const std::string& name) const;
   bool has_string(const std::string& name) const;
+  bool has_attribute(const std::string& name) const;
+  // The attribute as it was pickled, for the few that are neither numbers nor pairs.
+  const Value& attribute_value(const std::string& name) const;
   // Whether _parameters[name] holds a tensor (a bias=False layer holds None there).
   bool has_parameter(const std::string& name) const;
   // The submodules in _modules, in order, as (name, pickled module); None entries are skipped,

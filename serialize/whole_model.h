@@ -20,8 +20,9 @@ namespace ember::nn {
 
 // A working ember module tree, rebuilt from a torch.save(model) file whose modules are
 // torch.nn's own classes, nested at any depth: Sequential, ModuleList, Conv2d, Linear,
-// BatchNorm2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Dropout, Flatten, ReLU, Tanh, Sigmoid,
-// Softmax, LogSoftmax. Each layer is built from the attributes pickled in its __dict__
+// BatchNorm2d, LayerNorm, GroupNorm, Embedding, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
+// Dropout, Dropout2d, Flatten, Identity, ReLU, LeakyReLU, GELU, SiLU, Tanh, Sigmoid, Softmax,
+// LogSoftmax (serialize/torch_modules.cpp has the table). Each layer is built from the attributes pickled in its __dict__
 // (in_channels, kernel_size, stride, eps, momentum, ...), then takes the file's tensors and
 // training flags. The file is read as inert data (nothing is imported or run), so the classes
 // are recognised by name only. Throws SerializeError naming the module and its class for a

@@ -97,7 +97,7 @@ void check_output(nn::Module& model, const std::string& name) {
 
 TEST_CASE("load_model rebuilds torch.nn models that compute PyTorch's outputs") {
   const nlohmann::json want = expected();
-  for (const std::string name : {"every_class", "nested"}) {
+  for (const std::string name : {"every_class", "nested", "newer_layers"}) {
     INFO(name);
     auto model = nn::load_model(model_fixture(name + ".pt"));
     CHECK(model->repr() == want.at(name).at("repr").get<std::string>());
@@ -113,13 +113,18 @@ TEST_CASE("load_model: state_dict keys in PyTorch's order, ModuleList") {
 
   auto list = std::dynamic_pointer_cast<nn::ModuleList>(nn::load_model(model_fixture("module_list.pt")));
   REQUIRE(list != nullptr);
-  CHECK(list->size() == 3);
-  CHECK(list->state_dict().keys() == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+  CHECK(list->size() == 4);
+  CHECK(list->state_dict().keys() == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "3.weight"});
+  CHECK(list->repr() == "ModuleList(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): ReLU()\n"
+                        "  (2): Linear(in_features=3, out_features=1, bias=True)\n  (3): Embedding(10, 3, padding_idx=1)\n)");
+  const std::string path = test::scratch("whole_model_module_list.pt");
+  nn::save_model(*list, path);
+  CHECK(nn::load_model(path)->repr() == list->repr());
 }
 
 TEST_CASE("save_model writes the attributes PyTorch's modules pickle, and loads back") {
   const nlohmann::json want = expected();
-  for (const std::string name : {"every_class", "nested"}) {
+  for (const std::string name : {"every_class", "nested", "newer_layers"}) {
     INFO(name);
     auto model = nn::load_model(model_fixture(name + ".pt"));
     const std::string path = test::scratch("whole_model_" + name + ".pt");
@@ -151,7 +156,7 @@ TEST_CASE("load_model refuses what it cannot rebuild, naming the module and its 
   CHECK(error("user_class.pt").find("the model (__main__.Net): a class nn::load_model cannot rebuild; "
                                     "it rebuilds torch.nn's Sequential, ModuleList, Conv2d") != std::string::npos);
   CHECK(error("user_class.pt").find("read its weights with ember::load_state_dict(path)") != std::string::npos);
-  CHECK(error("unknown_layer.pt").find("1 (torch.nn.modules.activation.GELU): a class nn::load_model "
+  CHECK(error("unknown_layer.pt").find("1 (torch.nn.modules.activation.PReLU): a class nn::load_model "
                                        "cannot rebuild") != std::string::npos);
   CHECK(error("padding_same.pt").find("0 (torch.nn.modules.conv.Conv2d): padding='same': ember's Conv2d "
                                       "takes numeric padding only") != std::string::npos);
