@@ -118,9 +118,10 @@ TEST_CASE("ember convert --state-dict writes TorchScript's state_dict") {
     CHECK(written.is_ordered_dict());
     const nn::StateDict got(written), want = load_state_dict(script_fixture(name + ".pt"));
     REQUIRE(got.keys() == want.keys());
-    for (const auto& [key, tensor] : want) {
+    for (const auto& item : want) {  // no structured bindings: clang cannot capture them in CAPTURE
+      const std::string& key = item.first;
       CAPTURE(key);
-      CHECK(got.at(key).to_vector<double>() == tensor.to_vector<double>());
+      CHECK(got.at(key).to_vector<double>() == item.second.to_vector<double>());
     }
   }
   // Without --state-dict the archive is refused, saying how; the pre-1.3 format either way.
