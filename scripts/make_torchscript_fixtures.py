@@ -10,6 +10,7 @@ Run with Debian's python3-torch:  /usr/bin/python3 scripts/make_torchscript_fixt
 """
 import json
 import os
+import sys
 import zipfile
 from collections import OrderedDict
 
@@ -99,6 +100,13 @@ def module_classes(module, prefix=""):
     return out
 
 
+def zip_entry(name, method=zipfile.ZIP_STORED):
+    """A zip entry dated as torch.jit.save dates them, so that the files come out the same each run."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = method
+    return info
+
+
 def rewrite(src, dst, change):
     """Copies the archive src to dst with change(name, bytes) -> bytes or None (dropped) applied
     to each entry; code/ entries deflated, the rest stored, as torch.jit.save writes them."""
@@ -107,10 +115,14 @@ def rewrite(src, dst, change):
             data = change(info.filename, zin.read(info.filename))
             if data is not None:
                 method = zipfile.ZIP_DEFLATED if "/code/" in info.filename else zipfile.ZIP_STORED
-                zout.writestr(info.filename, data, compress_type=method)
+                zout.writestr(zip_entry(info.filename, method), data)
 
 
 def main():
+    # TorchScript prints a class's constants in the order of a Python set: a fixed hash seed
+    # keeps the code files, and so the archives, the same from run to run.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED="0"))
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     x_seq, x_net = torch.randn(1, 1, 8, 8), torch.randn(2, 1, 4, 4)
@@ -160,10 +172,10 @@ def main():
         "producerVersion": "1.0", "tensors": [{"dims": ["2"], "offset": "0", "dataType": "FLOAT",
                                                "data": {"key": "tensors/0"}}]}
     with zipfile.ZipFile(os.path.join(OUT, "model_json.pt"), "w") as z:
-        z.writestr("model_json/version", "1\n")
-        z.writestr("model_json/model.json", json.dumps(model_json))
-        z.writestr("model_json/tensors/0", torch.tensor([1.0, 2.0]).numpy().tobytes())
-        z.writestr("model_json/code/main.py", "op_version_set = 0\n", compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr(zip_entry("model_json/version"), "1\n")
+        z.writestr(zip_entry("model_json/model.json"), json.dumps(model_json))
+        z.writestr(zip_entry("model_json/tensors/0"), torch.tensor([1.0, 2.0]).numpy().tobytes())
+        z.writestr(zip_entry("model_json/code/main.py", zipfile.ZIP_DEFLATED), "op_version_set = 0\n")
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, separators=(",", ":"))
