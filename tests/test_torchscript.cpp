@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "ember/serialize/model_file.h"
+#include "ember/serialize/pickle_reader.h"
 #include "ember/serialize/serialize.h"
 #include "ember/serialize/torchscript.h"
 #include "ember/serialize/zip_reader.h"
@@ -15,6 +16,7 @@
 
 using namespace ember;
 using doctest::Contains;
+using namespace std::string_literals;  // pickles hold NUL bytes
 
 namespace {
 
@@ -100,6 +102,10 @@ TEST_CASE("load_torchscript gives the module tree with the archive's class names
   CHECK(net.root.parameters == std::vector<std::string>{"alpha", "unused"});
   CHECK(net.root.buffers == std::vector<std::string>{"scale", "cache", "maybe"});
   CHECK(net.root.object->getattr("name").as_string() == "net");
+  const Value& sizes = net.root.object->getattr("sizes");  // torch.jit._pickle.build_intlist([3, 4])
+  REQUIRE(sizes.is_list());
+  CHECK(sizes[0].as_int() == 3);
+  CHECK(sizes[1].as_int() == 4);
   CHECK(net.root.object->getattr("unused").is_none());
   // Two user classes named Block: the second is mangled, and both show as Block.
   const serialize::ScriptModule& blocks = net.root.modules.at(1).second;
@@ -176,6 +182,24 @@ TEST_CASE("parse_script_classes reads class declarations and nothing else") {
   fails("class A(Module):\n  __parameters__ = [\"\x01\", ]\n",
         at + "line 2: expected '  __parameters__ = [\"name\", ...]' with plain names, found "
              "'  __parameters__ = [\"\\x01\", ]'");
+}
+
+TEST_CASE("TorchScript's typed containers read as the containers they return") {
+  // restore_type_tag([1], 'List[int]') and build_intlist([1]), as torch/jit/_pickle.py defines them.
+  const std::string tag = "\x80\x02" "ctorch.jit._pickle\nrestore_type_tag\n]K\x01" "aX\x09\0\0\0List[int]\x86R."s;
+  const std::string ints = "\x80\x02" "ctorch.jit._pickle\nbuild_intlist\n]K\x01" "a\x85R.";
+  serialize::PickleOptions inert;
+  inert.weights_only = false;
+  for (const std::string& pickle : {tag, ints}) {
+    const Value v = serialize::unpickle(reinterpret_cast<const std::uint8_t*>(pickle.data()), pickle.size(), {}, "f", "e", inert);
+    REQUIRE(v.is_list());
+    REQUIRE(v.size() == 1);
+    CHECK(v[0].as_int() == 1);
+  }
+  // Called with anything else, they stay recorded calls.
+  const std::string odd = "\x80\x02" "ctorch.jit._pickle\nbuild_intlist\nK\x01\x85R.";
+  const Value v = serialize::unpickle(reinterpret_cast<const std::uint8_t*>(odd.data()), odd.size(), {}, "f", "e", inert);
+  CHECK(v.class_name() == "torch.jit._pickle.build_intlist");
 }
 
 TEST_CASE("ember::load reads a TorchScript archive as inert objects, and refuses it safely") {
