@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <optional>
 
+#include "ember/serialize/mapped_file.h"
 #include "ember/serialize/serialize.h"
+#include "ember/serialize/torchscript.h"
 
 namespace ember {
 
@@ -108,6 +110,20 @@ std::optional<nn::StateDict> from_state_dict(const Value& file) {
   return nn::StateDict(file);
 }
 
+std::optional<nn::StateDict> from_torchscript(const std::string& path) {
+  try {
+    auto file = serialize::MappedFile::open(path);
+    if (!serialize::is_torchscript_archive(*file)) return std::nullopt;
+    return serialize::script_module_state_dict(serialize::load_torchscript(file).root);
+  } catch (const SerializeError&) {
+    throw;
+  } catch (const Error& e) {
+    throw SerializeError("load_state_dict", path, "", e.what());
+  } catch (const std::bad_alloc&) {
+    throw SerializeError("load_state_dict", path, "", "out of memory");
+  }
+}
+
 // What a file that is neither holds, and where its weights may be.
 std::string not_a_model(const Value& file) {
   const std::string expected = "; expected a whole model (torch.save(model)) or a state_dict (a dict of str -> tensor)";
@@ -135,6 +151,9 @@ std::string not_a_model(const Value& file) {
 }  // namespace
 
 nn::StateDict load_state_dict(const std::string& path) {
+  // A TorchScript archive's modules say which attributes are weights in its code/ files, so it
+  // is read as one, not as a pickle.
+  if (std::optional<nn::StateDict> weights = from_torchscript(path)) return std::move(*weights);
   // Whatever ember::load reads (.pt, safetensors), as inert structure: a whole model's classes
   // are names, never imported. A kind of file that load does not read goes before this, as a
   // branch of its own.

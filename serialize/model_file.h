@@ -17,6 +17,9 @@ namespace ember {
 //   - a whole model, torch.save(model), of any class, a user's own __main__.Net too, in the zip
 //     or the legacy (before 1.6) format: read as inert structure (load with
 //     LoadOptions().weights_only(false)), never the class's code;
+//   - a TorchScript archive (torch.jit.save, script or trace): TorchScript's own state_dict(),
+//     from data.pkl's module objects and the __parameters__ / __buffers__ of their classes'
+//     declarations in code/, never running the code (serialize/torchscript.h);
 //   - a file that already holds a state_dict, a dict of str -> tensor (.pt or safetensors).
 // Throws SerializeError saying what the file holds instead, and for a checkpoint dict which of
 // its entries holds the weights.

@@ -508,6 +508,22 @@ void Unpickler::op_reduce() {
   Obj* args_obj = pop();
   Obj* callable = pop();
   if (callable->type == Type::object && callable->origin == Value::ObjectOrigin::global) {
+    // TorchScript's typed containers (torch/jit/_pickle.py): build_intlist(data) and its kin
+    // return their list, restore_type_tag(value, type_str) its value; that is what they read as.
+    if (callable->s == "torch.jit._pickle.restore_type_tag" && args_obj->type == Type::tuple &&
+        args_obj->items.size() == 2 && args_obj->items[1]->type == Type::string) {
+      push(args_obj->items[0]);
+      return;
+    }
+    static const char* const kTypedLists[] = {"torch.jit._pickle.build_intlist", "torch.jit._pickle.build_doublelist",
+                                              "torch.jit._pickle.build_boollist", "torch.jit._pickle.build_tensorlist"};
+    for (const char* typed : kTypedLists) {
+      if (callable->s == typed && args_obj->type == Type::tuple && args_obj->items.size() == 1 &&
+          args_obj->items[0]->type == Type::list) {
+        push(args_obj->items[0]);
+        return;
+      }
+    }
     push(make_object(callable->s, Value::ObjectOrigin::reduce, args_obj));  // recorded, not called
     return;
   }

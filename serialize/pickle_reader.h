@@ -54,6 +54,8 @@ struct PickleOptions {
   // false: any other global becomes an inert reference, and REDUCE, NEWOBJ and BUILD on one
   // make a Value::Kind::object that records the call instead of making it (a whole model's
   // modules, a checkpoint's argparse.Namespace). Quantized and sparse tensors stay refused.
+  // TorchScript's typed containers, torch.jit._pickle.build_intlist(list) and its kin and
+  // restore_type_tag(value, type), read as the container they return.
   bool weights_only = true;
   PickleLimits limits;
 };

@@ -11,6 +11,7 @@
 #include "ember/serialize/pickle_reader.h"
 #include "ember/serialize/pickle_writer.h"
 #include "ember/serialize/serialize_error.h"
+#include "ember/serialize/torchscript.h"
 #include "ember/serialize/zip_reader.h"
 #include "ember/serialize/zip_writer.h"
 
@@ -66,11 +67,24 @@ Value load_pt(const std::shared_ptr<MappedFile>& file, const PickleOptions& opti
   }
   const std::string prefix = first.substr(0, first.find('/') + 1);
   const ZipReader::Entry* pkl = zip.find(prefix + "data.pkl");
+  if (pkl == nullptr && zip.find(prefix + "model.json") != nullptr) {
+    throw SerializeError("load", path, prefix + "model.json",
+                         "file is a TorchScript archive of PyTorch < 1.3 (model.json), a format ember does not read; "
+                         "open it with torch.jit.load and save it again with torch.jit.save");
+  }
   if (pkl == nullptr) {
     bool torchscript = zip.find(prefix + "constants.pkl") != nullptr;
     throw SerializeError("load", path, prefix + "data.pkl",
-                         torchscript ? "file is a TorchScript archive (torch.jit.save), not a torch.save file"
+                         torchscript ? "missing: the file is a TorchScript archive (torch.jit.save) without its data.pkl"
                                      : "missing: not a torch.save archive");
+  }
+  // data.pkl of a TorchScript archive is a tree of __torch__.* module objects, not torch.save's
+  // tensors and containers.
+  if (options.weights_only && is_torchscript_archive(zip)) {
+    throw SerializeError("load", path, pkl->name,
+                         "file is a TorchScript archive (torch.jit.save), a tree of TorchScript module objects; read "
+                         "its weights with ember::load_state_dict(path) or `ember convert IN OUT --state-dict`, or "
+                         "load with LoadOptions().weights_only(false) to read it as inert structure");
   }
   // Every record's CRC is checked, the unused ones too: a damaged file is reported as such.
   // torch.save stores its records; an archive re-zipped by a zip tool has them deflated, and

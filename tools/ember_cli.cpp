@@ -2,16 +2,19 @@
 //
 //   ember inspect ckpt.pt            keys, dtypes, shapes, scalars, param_groups
 //   ember inspect entire_model.pt    a whole model (torch.save(model)) as its module tree
+//   ember inspect scripted.pt        a TorchScript archive (torch.jit.save) as its module tree
 //   ember inspect --json ckpt.pt     the same tree as JSON (tensors as dtype, shape and sum;
 //                                    inf and nan as Python's json writes them: Infinity, NaN)
 //   ember convert model.pt model.safetensors   (.pt <-> .safetensors, by extension)
-//   ember convert entire_model.pt weights.pt --state-dict   the model's flat state_dict
+//   ember convert entire_model.pt weights.pt --state-dict   the model's flat state_dict (whole
+//                                    models, TorchScript archives, state_dicts)
 //
 // Both read pickled Python objects as inert structure (class names and attributes); nothing in
 // a file is imported or run.
 // A file that cannot be read gives one line on stderr and exit code 1.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -19,6 +22,7 @@
 
 #include "ember/serialize/model_file.h"
 #include "ember/serialize/serialize.h"
+#include "ember/serialize/torchscript.h"
 
 using ember::Key;
 using ember::Tensor;
@@ -82,19 +86,21 @@ const Value& attribute_dict(const Value& v) {
 }
 
 // A module's heading: its class and its plain settings, as PyTorch's repr shows them:
-// torch.nn.modules.linear.Linear(in_features=4, out_features=2).
-std::string module_title(const Value& module) {
+// torch.nn.modules.linear.Linear(in_features=4, out_features=2). A TorchScript module names
+// its parameters and buffers (`skip`), which may hold None.
+std::string module_title(const std::string& class_name, const Value& module, const std::vector<std::string>& skip = {}) {
   std::string settings;
   for (const auto& [key, item] : attribute_dict(module)) {
     const std::string name = key_text(key);
     if (name.empty() || name[0] == '_' || name == "training" || ember::serialize::is_pickled_module(item) ||
-        !is_flat(item)) {
+        !is_flat(item) || std::find(skip.begin(), skip.end(), name) != skip.end()) {
       continue;
     }
     settings += (settings.empty() ? "" : ", ") + name + "=" + repr(item);
   }
-  return module.class_name() + (settings.empty() ? "" : "(" + settings + ")");
+  return class_name + (settings.empty() ? "" : "(" + settings + ")");
 }
+std::string module_title(const Value& module) { return module_title(module.class_name(), module); }
 
 std::vector<std::string> non_persistent_buffers(const Value& module) {
   std::vector<std::string> names;
@@ -196,6 +202,31 @@ void print_tree(std::ostream& out, const Value& v, const std::string& indent) {
   }
 }
 
+// A TorchScript module's tree, as print_module shows a pickled one; classes without
+// TorchScript's namespace and name mangling.
+std::string script_title(const ember::serialize::ScriptModule& module) {
+  std::vector<std::string> declared = module.parameters;
+  declared.insert(declared.end(), module.buffers.begin(), module.buffers.end());
+  return module_title(ember::serialize::script_class_display_name(module.class_name), *module.object, declared);
+}
+
+void print_script_module(std::ostream& out, const ember::serialize::ScriptModule& module, const std::string& indent) {
+  std::size_t width = 0;
+  for (const auto* names : {&module.parameters, &module.buffers}) {
+    for (const std::string& name : *names) width = std::max(width, name.size());
+  }
+  for (const auto* names : {&module.parameters, &module.buffers}) {
+    for (const std::string& name : *names) {
+      out << indent << name << std::string(width - name.size() + 2, ' ') << repr(module.object->getattr(name))
+          << (names == &module.buffers ? "  (buffer)\n" : "\n");
+    }
+  }
+  for (const auto& [name, child] : module.modules) {
+    out << indent << name << ": " << script_title(child) << "\n";
+    print_script_module(out, child, indent + "  ");
+  }
+}
+
 // The sum of a tensor's elements in float64 (bools count 0/1).
 double tensor_sum(const Tensor& t) {
   double sum = 0.0;
@@ -263,6 +294,30 @@ nlohmann::ordered_json to_json(const Value& v) {
   return nullptr;
 }
 
+// A TorchScript module as {"class", "archive_class", "attributes", "parameters", "buffers",
+// "modules"}: the pickled module's keys, and the class as the archive names it.
+nlohmann::ordered_json script_json(const ember::serialize::ScriptModule& module) {
+  using json = nlohmann::ordered_json;
+  json o = json{{"class", ember::serialize::script_class_display_name(module.class_name)},
+                {"archive_class", module.class_name}};
+  json attributes = json::object(), parameters = json::object(), buffers = json::object(), modules = json::object();
+  for (const auto& [key, item] : attribute_dict(*module.object)) {
+    const std::string name = key_text(key);
+    const bool declared = std::find(module.parameters.begin(), module.parameters.end(), name) != module.parameters.end() ||
+                          std::find(module.buffers.begin(), module.buffers.end(), name) != module.buffers.end();
+    const bool child = std::any_of(module.modules.begin(), module.modules.end(), [&](const auto& m) { return m.first == name; });
+    if (!name.empty() && name[0] != '_' && !declared && !child) attributes[name] = to_json(item);
+  }
+  for (const std::string& name : module.parameters) parameters[name] = to_json(module.object->getattr(name));
+  for (const std::string& name : module.buffers) buffers[name] = to_json(module.object->getattr(name));
+  for (const auto& [name, child] : module.modules) modules[name] = script_json(child);
+  o["attributes"] = attributes;
+  o["parameters"] = parameters;
+  o["buffers"] = buffers;
+  o["modules"] = modules;
+  return o;
+}
+
 // Writes j as nlohmann's dump(2) does, byte for byte, except for the floats JSON cannot hold
 // (a ReduceLROnPlateau's mode_worse = inf, a tensor whose sum overflows): nlohmann writes null
 // and the value is lost; this writes Infinity, -Infinity and NaN, as Python's json.dumps does
@@ -322,10 +377,29 @@ int main(int argc, char** argv) {
   conv->add_option("IN", in, "file to read")->required();
   conv->add_option("OUT", out, "file to write; .safetensors or else PyTorch's format")->required();
   conv->add_flag("--state-dict", state_dict,
-                 "write the flat state_dict of a model file (a whole model, torch.save(model), or a state_dict)");
+                 "write the flat state_dict of a model file (a whole model, torch.save(model), a TorchScript "
+                 "archive, or a state_dict)");
   CLI11_PARSE(app, argc, argv);
   try {
-    if (*inspect) {
+    std::shared_ptr<ember::serialize::MappedFile> mapped = *inspect ? ember::serialize::MappedFile::open(file) : nullptr;
+    if (mapped && ember::serialize::is_torchscript_archive(*mapped)) {
+      // Its module tree as TorchScript's state_dict walks it.
+      const ember::serialize::ScriptArchive archive = ember::serialize::load_torchscript(mapped);
+      if (as_json) {
+        write_json(std::cout, script_json(archive.root), "");
+        std::cout << "\n";
+      } else {
+        std::int64_t elements = 0;
+        const ember::nn::StateDict weights = ember::serialize::script_module_state_dict(archive.root);
+        for (const auto& item : weights) elements += item.second.numel();
+        std::ostringstream text;
+        text << "TorchScript archive (torch.jit.save); its state_dict: " << weights.size()
+             << (weights.size() == 1 ? " tensor, " : " tensors, ") << elements << " elements\n"
+             << script_title(archive.root) << "\n";
+        print_script_module(text, archive.root, "  ");
+        std::cout << text.str();
+      }
+    } else if (*inspect) {
       // Whole models and other pickled objects as inert structure (class names and state).
       Value v = ember::load(file, ember::LoadOptions().weights_only(false));
       if (as_json) {
