@@ -15,23 +15,11 @@ using namespace ember;
 
 namespace {
 
-const std::string kEmber = std::string(EMBER_BINARY_DIR) + "/tools/ember";
+test::ProgramResult run_ember(const std::string& args) { return test::run_ember(args, "model_files_cli_test"); }
+using test::have_ember;
 
 std::string model_fixture(const std::string& name) {
   return std::string(EMBER_SOURCE_DIR) + "/tests/fixtures/model_files/" + name;
-}
-
-test::ProgramResult run_ember(const std::string& args) {
-  return test::run_program(kEmber + " " + args, "model_files_cli_test");
-}
-
-bool have_ember() {
-  if (FILE* f = std::fopen(kEmber.c_str(), "r")) {
-    std::fclose(f);
-    return true;
-  }
-  MESSAGE("skipped: ", kEmber, " is not built");
-  return false;
 }
 
 void check_same(const nn::StateDict& got, const nn::StateDict& want) {

@@ -18,20 +18,10 @@ using namespace ember;
 
 namespace {
 
-const std::string kEmber = std::string(EMBER_BINARY_DIR) + "/tools/ember";
-
 using Result = test::ProgramResult;
 
-Result run_ember(const std::string& args) { return test::run_program(kEmber + " " + args, "serialize_cli_test"); }
-
-bool have_ember() {
-  if (FILE* f = std::fopen(kEmber.c_str(), "r")) {
-    std::fclose(f);
-    return true;
-  }
-  MESSAGE("skipped: ", kEmber, " is not built");
-  return false;
-}
+Result run_ember(const std::string& args) { return test::run_ember(args, "serialize_cli_test"); }
+using test::have_ember;
 
 // `ember inspect --json` writes inf and nan as Python's json module does (Infinity, -Infinity,
 // NaN), which strict JSON, and so nlohmann's parser, lacks: outside strings they become the

@@ -5,12 +5,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "ember/core/value.h"
+#include "ember/nn/state_dict.h"
 #include "tests/programs.h"
 
 namespace ember::test {
@@ -103,6 +105,42 @@ inline void check_matches(const Value& v, const nlohmann::json& e, const std::st
         break;
       }
     }
+  }
+}
+
+// The `ember` command built beside the tests, run with args in the scratch folder `folder`.
+inline std::string ember_cli() { return std::string(EMBER_BINARY_DIR) + "/tools/ember"; }
+
+inline ProgramResult run_ember(const std::string& args, const std::string& folder) {
+  return run_program(ember_cli() + " " + args, folder);
+}
+
+// False, with a message, when the command was not built (EMBER_BUILD_TOOLS=OFF).
+inline bool have_ember() {
+  if (FILE* f = std::fopen(ember_cli().c_str(), "r")) {
+    std::fclose(f);
+    return true;
+  }
+  MESSAGE("skipped: ", ember_cli(), " is not built");
+  return false;
+}
+
+// Checks a state_dict against a fixture script's [[key, {dtype, shape, values}], ...]: keys in
+// order, dtypes, shapes, values, and that the tensors are detached, as state_dict() gives them.
+inline void check_state_dict(const nn::StateDict& got, const nlohmann::json& want, const std::string& where = "") {
+  INFO(where);
+  REQUIRE(got.size() == want.size());
+  std::size_t i = 0;
+  for (const auto& item : got) {
+    const std::string& key = item.first;
+    const Tensor& tensor = item.second;
+    const nlohmann::json& entry = want[i++];
+    CAPTURE(key);
+    CHECK(key == entry[0].get<std::string>());
+    CHECK(std::string(dtype_name(tensor.dtype())) == entry[1]["dtype"].get<std::string>());
+    CHECK(tensor.shape() == entry[1]["shape"].get<Shape>());
+    CHECK_FALSE(tensor.requires_grad());
+    CHECK(tensor.to_vector<double>() == entry[1]["values"].get<std::vector<double>>());
   }
 }
 

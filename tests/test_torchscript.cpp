@@ -20,6 +20,8 @@ using namespace std::string_literals;  // pickles hold NUL bytes
 
 namespace {
 
+using test::check_state_dict;
+
 std::string script_fixture(const std::string& name) {
   return std::string(EMBER_SOURCE_DIR) + "/tests/fixtures/torchscript/" + name;
 }
@@ -27,23 +29,6 @@ std::string script_fixture(const std::string& name) {
 const nlohmann::json& expected() {
   static const nlohmann::json j = nlohmann::json::parse(test::read_file(script_fixture("expected.json")));
   return j;
-}
-
-// Checks a state_dict against the fixture script's [[key, {dtype, shape, values}], ...].
-void check_state_dict(const nn::StateDict& got, const nlohmann::json& want) {
-  REQUIRE(got.size() == want.size());
-  std::size_t i = 0;
-  for (const auto& item : got) {
-    const std::string& key = item.first;
-    const Tensor& tensor = item.second;
-    const nlohmann::json& entry = want[i++];
-    CAPTURE(key);
-    CHECK(key == entry[0].get<std::string>());
-    CHECK(std::string(dtype_name(tensor.dtype())) == entry[1]["dtype"].get<std::string>());
-    CHECK(tensor.shape() == entry[1]["shape"].get<Shape>());
-    CHECK_FALSE(tensor.requires_grad());
-    CHECK(tensor.to_vector<double>() == entry[1]["values"].get<std::vector<double>>());
-  }
 }
 
 // [name, class] for each module in pre-order, as the fixture script lists them.
