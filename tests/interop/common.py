@@ -87,3 +87,16 @@ def read_safetensors(path):
         t = torch.frombuffer(buf, dtype=torch.uint8) if buf else torch.empty(0, dtype=torch.uint8)
         out[name] = t.view(dtype).reshape(info["shape"]).clone()
     return out, metadata
+
+
+def state_dict_failures(name, module, state_dict_path):
+    """What differs between module.state_dict() and the state_dict file ember wrote for it
+    (keys in order, dtypes, values), as messages; a strict load_state_dict must take it too."""
+    want = module.state_dict()
+    got = torch.load(state_dict_path, weights_only=True)
+    if list(got.keys()) != list(want.keys()):
+        return [f"{name}: keys {list(got.keys())} != {list(want.keys())}"]
+    failures = [f"{name}: {key} differs" for key, tensor in want.items()
+                if got[key].dtype != tensor.dtype or not torch.equal(got[key], tensor)]
+    module.load_state_dict(got, strict=True)
+    return failures

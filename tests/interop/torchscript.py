@@ -12,6 +12,9 @@ import sys
 import torch
 from torch import nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import state_dict_failures  # noqa: E402
+
 
 class Branch(nn.Module):  # a user's class inside another, with a buffer and a None bias
     def __init__(self):
@@ -58,15 +61,7 @@ def main(mode, out):
     failures = []
     for name in archives():
         module = torch.jit.load(os.path.join(out, name + ".pt"))
-        want = module.state_dict()
-        got = torch.load(os.path.join(out, name + "_state_dict.pt"), weights_only=True)
-        if list(got.keys()) != list(want.keys()):
-            failures.append(f"{name}: keys {list(got.keys())} != {list(want.keys())}")
-            continue
-        for key, tensor in want.items():
-            if got[key].dtype != tensor.dtype or not torch.equal(got[key], tensor):
-                failures.append(f"{name}: {key} differs")
-        module.load_state_dict(got, strict=True)
+        failures += state_dict_failures(name, module, os.path.join(out, name + "_state_dict.pt"))
     for failure in failures:
         print(failure, file=sys.stderr)
     return 1 if failures else 0

@@ -12,6 +12,9 @@ import sys
 import torch
 from torch import nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import state_dict_failures  # noqa: E402
+
 
 class Net(nn.Module):  # a user's class: nested containers, None bias, non-persistent buffer
     def __init__(self):
@@ -41,15 +44,7 @@ def main(mode, out):
     failures = []
     for name in models():
         model = torch.load(os.path.join(out, name + ".pt"))
-        want = model.state_dict()
-        got = torch.load(os.path.join(out, name + "_state_dict.pt"), weights_only=True)
-        if list(got.keys()) != list(want.keys()):
-            failures.append(f"{name}: keys {list(got.keys())} != {list(want.keys())}")
-            continue
-        for key, tensor in want.items():
-            if got[key].dtype != tensor.dtype or not torch.equal(got[key], tensor):
-                failures.append(f"{name}: {key} differs")
-        model.load_state_dict(got, strict=True)
+        failures += state_dict_failures(name, model, os.path.join(out, name + "_state_dict.pt"))
     for failure in failures:
         print(failure, file=sys.stderr)
     return 1 if failures else 0
