@@ -1,4 +1,4 @@
-// Training throughput of ember on three small models (synthetic data): forward, cross-entropy,
+// Training throughput of ember on four small models (synthetic data): forward, cross-entropy,
 // backward, SGD(momentum=0.9) step and zero_grad, timed after a warm-up. bench/run_train_bench
 // runs it side by side with its libtorch peer (bench/libtorch/), which prints the same lines.
 //
@@ -17,6 +17,8 @@
 #include <omp.h>
 
 #include "ember/nn/activation.h"
+#include "ember/nn/adaptive_avg_pool2d.h"
+#include "ember/nn/batch_norm.h"
 #include "ember/nn/conv2d.h"
 #include "ember/nn/flatten.h"
 #include "ember/nn/functional.h"
@@ -26,6 +28,7 @@
 #include "ember/optim/sgd.h"
 #include "ember/tensor/factories.h"
 #include "ember/tensor/generator.h"
+#include "ember/tensor/ops.h"
 
 namespace {
 
@@ -33,6 +36,58 @@ using namespace ember;
 using nn::Conv2d, nn::Conv2dOptions, nn::Flatten, nn::Linear, nn::MaxPool2d, nn::ReLU;
 using nn::Sequential;
 using std::make_shared;
+
+namespace F = nn::functional;
+
+// ResNet's BasicBlock (He et al. 2015): two 3x3 convs with BatchNorm, and the input added back,
+// through a 1x1 conv + BN (option B) where the stride or the width changes.
+// x (N,in,H,W) -> (N,out,H/stride,W/stride)
+class BasicBlock : public nn::Module {
+ public:
+  BasicBlock(std::int64_t in, std::int64_t out, std::int64_t stride)
+      : conv1(register_module("conv1", make_shared<Conv2d>(Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
+        bn1(register_module("bn1", make_shared<nn::BatchNorm2d>(out))),
+        conv2(register_module("conv2", make_shared<Conv2d>(Conv2dOptions(out, out, 3).padding(1).bias(false)))),
+        bn2(register_module("bn2", make_shared<nn::BatchNorm2d>(out))) {
+    if (stride != 1 || in != out) {
+      shortcut = register_module(
+          "shortcut", make_shared<Sequential>(make_shared<Conv2d>(Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                                              make_shared<nn::BatchNorm2d>(out)));
+    }
+  }
+
+  Tensor forward(const Tensor& x) override {
+    Tensor y = F::relu(bn1->forward(conv1->forward(x)));
+    y = bn2->forward(conv2->forward(y));
+    return F::relu(y + (shortcut ? shortcut->forward(x) : x));
+  }
+
+  std::shared_ptr<Conv2d> conv1;
+  std::shared_ptr<nn::BatchNorm2d> bn1;
+  std::shared_ptr<Conv2d> conv2;
+  std::shared_ptr<nn::BatchNorm2d> bn2;
+  std::shared_ptr<Sequential> shortcut;  // null for the identity shortcut
+};
+
+// ResNet-20 fixed so that every peer runs the same one: a 16-channel stem, 3 stages of 3 BasicBlocks with
+// 16, 32 and 64 channels (stride 2 at the first block of stages 2 and 3), global average
+// pooling and Linear(64, 10), on 1x28x28 input.
+std::shared_ptr<Sequential> resnet20() {
+  auto net = make_shared<Sequential>(make_shared<Conv2d>(Conv2dOptions(1, 16, 3).padding(1).bias(false)),
+                                     make_shared<nn::BatchNorm2d>(16), make_shared<ReLU>());
+  std::int64_t in = 16;
+  for (std::int64_t width : {16, 32, 64}) {
+    for (int block = 0; block < 3; ++block) {
+      const std::int64_t stride = block == 0 && width != 16 ? 2 : 1;
+      net->push_back(make_shared<BasicBlock>(in, width, stride));
+      in = width;
+    }
+  }
+  net->push_back(make_shared<nn::AdaptiveAvgPool2d>(1));
+  net->push_back(make_shared<Flatten>());
+  net->push_back(make_shared<Linear>(64, 10));
+  return net;
+}
 
 // A model and the shape of one input sample (C, H, W, or features for the MLP).
 struct Model {
@@ -67,6 +122,7 @@ Model make_model(const std::string& name) {
                 make_shared<Linear>(256, 10)),
             {3, 32, 32}};
   }
+  if (name == "resnet20") return {resnet20(), {1, 28, 28}};
   throw std::invalid_argument("unknown model " + name);
 }
 
@@ -87,8 +143,8 @@ int main(int argc, char** argv) {
   int threads = 1;
   int steps = 100;
   int warmup = 10;
-  app.add_option("--model", model_name, "lenet5, mlp or widecnn")
-      ->check(CLI::IsMember({"lenet5", "mlp", "widecnn"}));
+  app.add_option("--model", model_name, "lenet5, mlp, widecnn or resnet20")
+      ->check(CLI::IsMember({"lenet5", "mlp", "widecnn", "resnet20"}));
   app.add_option("--batch", batch, "samples per step")->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "OpenMP and Eigen threads")->check(CLI::PositiveNumber);
   app.add_option("--steps", steps, "timed steps")->check(CLI::PositiveNumber);

@@ -1,4 +1,4 @@
-// Training throughput of libtorch (PyTorch's C++ frontend) on the three models of
+// Training throughput of libtorch (PyTorch's C++ frontend) on the four models of
 // bench/train_throughput.cpp, with the same flags and the same output lines, so that
 // bench/run_train_bench can run the two side by side.
 //
@@ -18,6 +18,47 @@
 namespace {
 
 namespace tnn = torch::nn;
+
+// ResNet's BasicBlock with option-B shortcuts, as in train_throughput.cpp.
+struct BasicBlockImpl : tnn::Module {
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride)
+      : conv1(register_module("conv1", tnn::Conv2d(tnn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
+        bn1(register_module("bn1", tnn::BatchNorm2d(out))),
+        conv2(register_module("conv2", tnn::Conv2d(tnn::Conv2dOptions(out, out, 3).padding(1).bias(false)))),
+        bn2(register_module("bn2", tnn::BatchNorm2d(out))) {
+    if (stride != 1 || in != out) {
+      shortcut = register_module("shortcut", tnn::Sequential(tnn::Conv2d(tnn::Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                                                             tnn::BatchNorm2d(out)));
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor y = torch::relu(bn1->forward(conv1->forward(x)));
+    y = bn2->forward(conv2->forward(y));
+    return torch::relu(y + (shortcut.is_empty() ? x : shortcut->forward(x)));
+  }
+  tnn::Conv2d conv1;
+  tnn::BatchNorm2d bn1;
+  tnn::Conv2d conv2;
+  tnn::BatchNorm2d bn2;
+  tnn::Sequential shortcut{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+tnn::Sequential resnet20() {
+  tnn::Sequential net(tnn::Conv2d(tnn::Conv2dOptions(1, 16, 3).padding(1).bias(false)), tnn::BatchNorm2d(16),
+                      tnn::ReLU());
+  int64_t in = 16;
+  for (int64_t width : {16, 32, 64}) {
+    for (int block = 0; block < 3; ++block) {
+      net->push_back(BasicBlock(in, width, block == 0 && width != 16 ? 2 : 1));
+      in = width;
+    }
+  }
+  net->push_back(tnn::AdaptiveAvgPool2d(1));
+  net->push_back(tnn::Flatten());
+  net->push_back(tnn::Linear(64, 10));
+  return net;
+}
 
 // Each model and the shape of one input sample (C, H, W or features), as in train_throughput.cpp.
 struct Model {
@@ -49,6 +90,7 @@ Model make_model(const std::string& name) {
                             tnn::ReLU(), tnn::Linear(256, 10)),
             {3, 32, 32}};
   }
+  if (name == "resnet20") return {resnet20(), {1, 28, 28}};
   throw std::invalid_argument("unknown model " + name);
 }
 
@@ -69,8 +111,8 @@ int main(int argc, char** argv) {
   int threads = 1;
   int steps = 100;
   int warmup = 10;
-  app.add_option("--model", model_name, "lenet5, mlp or widecnn")
-      ->check(CLI::IsMember({"lenet5", "mlp", "widecnn"}));
+  app.add_option("--model", model_name, "lenet5, mlp, widecnn or resnet20")
+      ->check(CLI::IsMember({"lenet5", "mlp", "widecnn", "resnet20"}));
   app.add_option("--batch", batch, "samples per step")->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "intra-op threads")->check(CLI::PositiveNumber);
   app.add_option("--steps", steps, "timed steps")->check(CLI::PositiveNumber);
